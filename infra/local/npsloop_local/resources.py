@@ -1,0 +1,83 @@
+"""Create every resource template.yaml declares in the moto server, and name them for the functions' environment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from npsloop_local.template import ACCOUNT, REGION, STACK, Physical, Template
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+
+
+def physical_name(logical_id: str) -> str:
+    return f"{STACK}-{logical_id}".lower()
+
+
+def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) -> Physical:
+    """Tables, bucket, queues (DLQs first), bus, rules with their queue targets, and the secret with its value."""
+    names = Physical(parameters=dict(template.parameters))
+    ddb, s3, sqs = aws_client("dynamodb", endpoint), aws_client("s3", endpoint), aws_client("sqs", endpoint)
+    events, secrets = aws_client("events", endpoint), aws_client("secretsmanager", endpoint)
+
+    for logical, props in template.of_type("AWS::DynamoDB::Table").items():
+        name = physical_name(logical)
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
+                         AttributeDefinitions=props["AttributeDefinitions"])  # fmt: skip
+        names.refs[logical] = name
+        names.arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+    for logical, props in template.of_type("AWS::S3::Bucket").items():
+        name = physical_name(logical)
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
+        if rules:
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle(r) for r in rules]})
+        names.refs[logical] = name
+        names.arns[logical] = f"arn:aws:s3:::{name}"
+
+    queues = template.of_type("AWS::SQS::Queue")
+    for logical in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q]):  # DLQs first
+        props = queues[logical]
+        attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+        if "MessageRetentionPeriod" in props:
+            attributes["MessageRetentionPeriod"] = str(props["MessageRetentionPeriod"])
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(names.resolve(props["RedrivePolicy"]))
+        url = sqs.create_queue(QueueName=physical_name(logical), Attributes=attributes)["QueueUrl"]
+        names.refs[logical] = url
+        names.arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    for logical, props in template.of_type("AWS::Events::EventBus").items():
+        names.refs[logical] = props["Name"]
+        names.arns[logical] = events.create_event_bus(Name=props["Name"])["EventBusArn"]
+
+    for logical, props in template.of_type("AWS::Events::Rule").items():
+        bus = names.resolve(props["EventBusName"])
+        rule = physical_name(logical)
+        arn = events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))["RuleArn"]
+        targets = [{"Id": t["Id"], "Arn": names.resolve(t["Arn"])} for t in props.get("Targets", [])]
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=targets)
+        names.refs[logical], names.arns[logical] = rule, arn
+
+    for logical in template.of_type("AWS::SecretsManager::Secret"):
+        arn = secrets.create_secret(Name=physical_name(logical), SecretString=json.dumps(secret_value))["ARN"]
+        names.refs[logical] = names.arns[logical] = arn
+    return names
+
+
+def _lifecycle(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape."""
+    out: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "NoncurrentVersionExpiration" in rule:
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
+    return out

@@ -1,0 +1,205 @@
+"""`npsloop local`: moto, the functions in worker processes, their routes and pollers, and the Salesforce stand-in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from npsloop_local import state
+from npsloop_local.http_api import HttpApi
+from npsloop_local.pollers import QueuePoller
+from npsloop_local.resources import aws_client, create_all
+from npsloop_local.template import REGION, ROOT, Physical, Template
+from npsloop_local.workers import WorkerPool, WorkerSpec
+
+DEFAULT_SECRETS = Path(__file__).with_name("secrets.default.json")
+HOST = "127.0.0.1"
+
+
+class StackConfigError(Exception):
+    """The options or the --secrets file cannot be used; the message says why."""
+
+
+@dataclass
+class StackOptions:
+    port: int = 3000
+    salesforce_port: int = 3001
+    aws_port: int = 3002
+    state_dir: Path | None = None
+    api_keys: list[str] = field(default_factory=list)
+    secrets_file: Path | None = None
+    http_workers: int = 2
+    log: TextIO = sys.stdout
+
+
+def _merge(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    out = dict(defaults)
+    for key, value in given.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def local_secret(secrets_file: Path | None, api_keys: list[str]) -> tuple[dict[str, Any], bool]:
+    """The secret's value: the --secrets file over the shipped defaults; True when it names a real org."""
+    defaults = json.loads(DEFAULT_SECRETS.read_text())
+    defaults.pop("_comment", None)
+    given: dict[str, Any] = {}
+    if secrets_file is not None:
+        try:
+            given = json.loads(Path(secrets_file).read_text())
+        except (OSError, ValueError) as exc:
+            raise StackConfigError(f"--secrets {secrets_file}: {exc}") from None
+        if not isinstance(given, dict) or not isinstance(given.get("sources"), dict):
+            raise StackConfigError(f'--secrets {secrets_file}: needs a "sources" object, e.g. '
+                                   '{"sources": {"typeform": {"signing_secret": "..."}}}')  # fmt: skip
+    real_org = bool((given.get("salesforce") or {}).get("login_url"))
+    value = _merge(defaults, given)
+    if real_org:
+        value["salesforce"] = given["salesforce"]
+    value["api_key_hashes"] = [hashlib.sha256(k.encode()).hexdigest() for k in api_keys]
+    return value, real_org
+
+
+def _free(port: int) -> int:
+    if port:
+        return port
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions, template: Template | None = None):
+        self.options = options
+        self.template = template or Template()
+        self.secret, self.real_org = local_secret(options.secrets_file, options.api_keys)
+        self.aws_port = _free(options.aws_port)
+        self.aws_url = f"http://{HOST}:{self.aws_port}"
+        self.pools: dict[str, WorkerPool] = {}
+        self.pollers: list[QueuePoller] = []
+        self.names = Physical()
+        self.moto: Any = None
+        self.standin: Any = None
+        self.api: HttpApi | None = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="npsloop-local-")
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._start_moto()
+        if not self.real_org:
+            from npsloop_local.standin import SalesforceStandin
+
+            db = (self.options.state_dir or Path(self._tmp.name)) / "salesforce.sqlite3"
+            db.parent.mkdir(parents=True, exist_ok=True)
+            self.standin = SalesforceStandin(db_path=str(db))
+            self.standin.start(HOST, _free(self.options.salesforce_port))
+            self.secret["salesforce"].setdefault("login_url", self.standin.url)
+        self.names = create_all(self.template, self.aws_url, self.secret)
+        if self.options.state_dir:
+            state.load(self.options.state_dir, self.names, self.aws_url)
+        self._start_functions()
+        routes = [(route, self.pools[fn.logical_id].invoke) for fn in self.template.functions() for route in fn.routes]
+        self.api = HttpApi(routes, HOST, self.options.port)
+        self.api.start()
+
+    def stop(self) -> None:
+        if self.api:
+            self.api.stop()
+        for poller in self.pollers:
+            poller.stopping.set()
+        for poller in self.pollers:
+            poller.stop()
+        for pool in self.pools.values():
+            pool.stop()
+        if self.options.state_dir and self.moto:
+            state.save(self.options.state_dir, self.template, self.names, self.aws_url)
+        if self.standin:
+            self.standin.stop()
+        if self.moto:
+            self.moto.stop()
+        self._tmp.cleanup()
+
+    # --- parts ----------------------------------------------------------------------------------------------
+    def _start_moto(self) -> None:
+        from moto.events.utils import EventTemplateParser
+        from moto.server import ThreadedMotoServer
+
+        # moto leaves out the envelope's "account" (reference/moto-and-sam.md §3.1); real EventBridge sends it
+        template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+        if '"account"' not in template:
+            EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+                '"source": "<source>",', '"source": "<source>", "account": "<account>",'
+            )
+        self.moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
+        self.moto.start()
+
+    def function_environment(self, fn: Any) -> dict[str, str]:
+        """Exactly the template's environment, plus what the Lambda runtime itself provides (here: moto's)."""
+        env = {k: str(self.names.resolve(v)) for k, v in fn.environment.items()}
+        runtime = {
+            "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.logical_id, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout), "TZ": "UTC", "LANG": "C.UTF-8",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "infra" / "local")]),
+        }  # fmt: skip
+        return {**env, **runtime}
+
+    def _start_functions(self) -> None:
+        functions = self.template.functions()
+        for fn in functions:
+            spec = WorkerSpec(fn.logical_id, fn.handler, fn.timeout, self.function_environment(fn))
+            self.pools[fn.logical_id] = WorkerPool(spec, self.options.http_workers if fn.routes else 1, self.options.log)
+        errors: list[BaseException] = []
+
+        def start(pool: WorkerPool) -> None:
+            try:
+                pool.start()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(p,)) for p in self.pools.values()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        sqs = aws_client("sqs", self.aws_url)
+        for fn in functions:
+            for source in fn.queues:
+                poller = QueuePoller(fn.logical_id, source, self.names.refs[source.queue], self.names.arns[source.queue],
+                                     sqs, self.pools[fn.logical_id].invoke)  # fmt: skip
+                self.pollers.append(poller)
+                poller.start()
+
+    # --- what it prints -------------------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.api.port if self.api else self.options.port}"
+
+    def banner(self) -> str:
+        from npsloop_local.signing import typeform_curl
+
+        salesforce = self.standin.url + "  (stand-in)" if self.standin else self.secret["salesforce"]["login_url"]
+        curl = typeform_curl(self.api_url, self.secret["sources"]["typeform"]["signing_secret"])
+        return "\n".join([
+            "npsloop local is ready",
+            f"  HTTP API     {self.api_url}   (POST /webhooks/{{source}})",
+            f"  Salesforce   {salesforce}",
+            f"  AWS (moto)   {self.aws_url}   (AWS_ENDPOINT_URL={self.aws_url} AWS_ACCESS_KEY_ID=testing "
+            f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={REGION})",
+            "Send a signed Typeform response:",
+            f"  {curl}",
+            "Ctrl-C stops everything.",
+        ])  # fmt: skip

@@ -1,0 +1,130 @@
+"""template.yaml read as the local stack's only wiring: resources, functions, routes and queue event sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "template.yaml"
+ACCOUNT = "123456789012"
+REGION = "eu-central-1"
+STACK = "npsloop-local"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case, or ANY
+    path: str  # "/webhooks/{source}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters when this route serves the request, else None (greedy `{name+}` included)."""
+        if self.method not in ("ANY", method.upper()):
+            return None
+        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.path))
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    queue: str  # logical id of the queue
+    batch_size: int
+    window_seconds: int
+    report_failures: bool
+
+
+@dataclass
+class Function:
+    logical_id: str
+    handler: str
+    timeout: int
+    memory: int
+    environment: dict[str, Any]
+    routes: list[Route] = field(default_factory=list)
+    queues: list[QueueSource] = field(default_factory=list)
+
+
+class Template:
+    """The parsed template with CloudFormation's Globals applied; intrinsics resolved by `resolve`."""
+
+    def __init__(self, path: Path = TEMPLATE):
+        self.path = path
+        self.doc = yaml_parse(path.read_text())
+        self.resources: dict[str, dict[str, Any]] = self.doc["Resources"]
+        self.parameters = {name: spec.get("Default") for name, spec in self.doc.get("Parameters", {}).items()}
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: r.get("Properties", {}) for name, r in self.resources.items() if r["Type"] == kind}
+
+    def functions(self) -> list[Function]:
+        defaults = self.doc.get("Globals", {}).get("Function", {})
+        out = []
+        for name, props in self.of_type("AWS::Serverless::Function").items():
+            env = {**defaults.get("Environment", {}).get("Variables", {}),
+                   **props.get("Environment", {}).get("Variables", {})}  # fmt: skip
+            fn = Function(name, props["Handler"], int(props.get("Timeout", defaults.get("Timeout", 3))),
+                          int(props.get("MemorySize", defaults.get("MemorySize", 128))), env)  # fmt: skip
+            for event in props.get("Events", {}).values():
+                p = event.get("Properties", {})
+                if event["Type"] == "HttpApi":
+                    fn.routes.append(Route(p["Method"].upper(), p["Path"]))
+                elif event["Type"] == "SQS":
+                    fn.queues.append(QueueSource(
+                        p["Queue"]["Fn::GetAtt"][0], int(p.get("BatchSize", 10)),
+                        int(p.get("MaximumBatchingWindowInSeconds", 0)),
+                        "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                    ))  # fmt: skip
+            out.append(fn)
+        return out
+
+
+@dataclass
+class Physical:
+    """What each logical resource is called in the local stack (filled in as resources are created)."""
+
+    refs: dict[str, str] = field(default_factory=dict)  # what !Ref gives
+    arns: dict[str, str] = field(default_factory=dict)  # what !GetAtt X.Arn gives
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve Ref, Fn::GetAtt (Arn) and Fn::Sub against the local resources and parameters."""
+        if isinstance(value, dict) and len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref":
+                return self._ref(arg)
+            if fn == "Fn::GetAtt":
+                name, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self._attr(name, attr)
+            if fn == "Fn::Sub":
+                return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub(m.group(1))), arg)
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK,
+                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+        for table in (pseudo, self.parameters, self.refs):
+            if name in table:
+                return table[name]
+        raise KeyError(f"!Ref {name}: not a parameter or a resource the local stack creates")
+
+    def _attr(self, name: str, attr: str) -> str:
+        if attr == "Arn" and name in self.arns:
+            return self.arns[name]
+        raise KeyError(f"!GetAtt {name}.{attr}: not available locally")
+
+    def _sub(self, expr: str) -> Any:
+        return self._attr(*expr.split(".", 1)) if "." in expr else self._ref(expr)

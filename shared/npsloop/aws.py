@@ -1,0 +1,14 @@
+"""AWS clients, created on first use and kept for the life of the container (never at import time)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+
+@cache
+def client(service: str) -> Any:
+    """One boto3 client per service and container; boto3 honours AWS_ENDPOINT_URL (the local stack sets it)."""
+    import boto3  # imported here so a handler that never calls AWS on a path does not pay for it at import
+
+    return boto3.client(service)

@@ -1,0 +1,51 @@
+"""Unwrapping what Lambda is handed: HTTP API v2 events, and SQS records carrying EventBridge events."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ValidationError
+
+from npsloop.sources.base import Delivery
+
+logger = Logger(child=True)
+M = TypeVar("M", bound=BaseModel)
+
+
+def delivery_from_http(event: Mapping[str, Any], source: str) -> Delivery:
+    """The raw delivery in an API Gateway HTTP API (payload 2.0) event; the body as the exact bytes sent."""
+    body = event.get("body") or ""
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+    epoch_ms = (event.get("requestContext") or {}).get("timeEpoch")
+    received = datetime.fromtimestamp(epoch_ms / 1000, UTC) if epoch_ms else datetime.now(UTC)
+    return Delivery(
+        source=source,
+        body=raw,
+        headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
+        query=dict(event.get("queryStringParameters") or {}),
+        received_at=received,
+    )
+
+
+def sqs_details(event: Mapping[str, Any], model: type[M]) -> tuple[list[tuple[str, M]], list[str]]:
+    """(message id, detail) for each SQS record holding an EventBridge event, and the ids of records that do not."""
+    good: list[tuple[str, M]] = []
+    poison: list[str] = []
+    for record in event.get("Records", []):
+        try:
+            good.append((record["messageId"], model.model_validate(json.loads(record["body"])["detail"])))
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            logger.error("unreadable message left for the DLQ", extra={"message_id": record.get("messageId"),
+                                                                       "problem": type(exc).__name__})  # fmt: skip
+            poison.append(record.get("messageId", ""))
+    return good, poison
+
+
+def batch_response(failed: set[str] | list[str]) -> dict[str, list[dict[str, str]]]:
+    """The ReportBatchItemFailures answer: only these messages come back."""
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in sorted(failed)]}

@@ -1,0 +1,1 @@
+"""Telling people about responses that need them: alert channels and the notify service."""

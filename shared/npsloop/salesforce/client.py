@@ -1,0 +1,151 @@
+"""A small Salesforce REST client: token from the connected app, one refresh on an expired session, typed errors."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from npsloop.secrets import SalesforceSecret
+
+# Codes whose record or request will never succeed as sent (reference/salesforce.md §4): retrying only burns calls.
+NON_RETRYABLE = frozenset({
+    "DUPLICATE_VALUE", "DUPLICATES_DETECTED", "INVALID_FIELD", "INVALID_FIELD_FOR_INSERT_UPDATE",
+    "REQUIRED_FIELD_MISSING",
+    "MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY", "FIELD_CUSTOM_VALIDATION_EXCEPTION", "FIELD_INTEGRITY_EXCEPTION",
+    "INVALID_EMAIL_ADDRESS", "STRING_TOO_LONG", "NUMBER_OUTSIDE_VALID_RANGE", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    "INVALID_TYPE", "INVALID_TYPE_ON_FIELD_IN_RECORD", "ENTITY_IS_DELETED", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "INVALID_ID_FIELD", "JSON_PARSER_ERROR",
+})  # fmt: skip
+TIMEOUT = (3.05, 30)
+
+
+class SalesforceError(Exception):
+    """A failed call or record: Salesforce's own code and message, and whether trying again can help."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+    @property
+    def retryable(self) -> bool:
+        return self.code not in NON_RETRYABLE
+
+
+class SalesforceAuthError(SalesforceError):
+    """The org refused the integration's credentials: a configuration problem, not worth retrying."""
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    instance_url: str
+
+
+_tokens: dict[tuple[str, str], Token] = {}  # for the life of the container
+_tokens_lock = threading.Lock()
+
+
+def error_from(response: requests.Response) -> SalesforceError:
+    """Salesforce's error array `[{"errorCode", "message"}]`, or whatever a CDN put in its place."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return SalesforceError(response.status_code, body[0].get("errorCode", "UNKNOWN"), body[0].get("message", ""))
+    if isinstance(body, dict) and "error" in body:
+        return SalesforceError(response.status_code, body["error"], body.get("error_description", ""))
+    return SalesforceError(response.status_code, f"HTTP_{response.status_code}", response.reason or "")
+
+
+class SalesforceClient:
+    def __init__(self, secret: SalesforceSecret, api_version: str = "62.0", session: requests.Session | None = None):
+        self.secret = secret
+        self.api_version = api_version
+        self.session = session or requests.Session()
+        self.usage: tuple[int, int] | None = None  # from Sforce-Limit-Info: (used, allocation) over 24 h
+
+    # --- auth -------------------------------------------------------------------------------------------------
+    def _token(self, *, refresh: bool = False) -> Token:
+        key = (self.secret.login_url, self.secret.client_id)
+        with _tokens_lock:
+            if not refresh and key in _tokens:
+                return _tokens[key]
+        token = self._mint()
+        with _tokens_lock:
+            _tokens[key] = token
+        return token
+
+    def _mint(self) -> Token:
+        """Client credentials flow against the org's My Domain token endpoint."""
+        try:
+            response = self.session.post(
+                self.secret.login_url.rstrip("/") + "/services/oauth2/token",
+                data={"grant_type": "client_credentials", "client_id": self.secret.client_id,
+                      "client_secret": self.secret.client_secret},
+                timeout=TIMEOUT,
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            raise SalesforceError(0, "CONNECTION_ERROR", f"token endpoint unreachable: {type(exc).__name__}") from None
+        if response.status_code >= 500:
+            raise error_from(response)
+        if response.status_code != 200:
+            error = error_from(response)
+            raise SalesforceAuthError(error.status, error.code, error.message)
+        body = response.json()
+        return Token(body["access_token"], body["instance_url"].rstrip("/"))
+
+    # --- calls ------------------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call a REST path (`/services/data/...`); an expired session is refreshed once and the call replayed."""
+        token = self._token()
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {token.access_token}", "Sforce-Call-Options": "client=npsloop",
+                       "Sforce-Mru": "updateMru=false"}  # fmt: skip
+            try:
+                response = self.session.request(method, token.instance_url + path, headers=headers, timeout=TIMEOUT,
+                                                **kwargs)  # fmt: skip
+            except requests.RequestException as exc:
+                raise SalesforceError(0, "CONNECTION_ERROR", type(exc).__name__) from None
+            self._read_usage(response)
+            if response.status_code == 401 and attempt == 0:
+                error = error_from(response)
+                if error.code == "INVALID_SESSION_ID" and "not valid for use with the REST API" not in error.message:
+                    token = self._token(refresh=True)
+                    continue
+            if response.status_code >= 400:
+                raise error_from(response)
+            return response
+        raise AssertionError("unreachable")
+
+    def _read_usage(self, response: requests.Response) -> None:
+        info = response.headers.get("Sforce-Limit-Info", "")
+        for part in info.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == "api-usage" and "/" in value:
+                used, _, total = value.partition("/")
+                if used.isdigit() and total.isdigit():
+                    self.usage = (int(used), int(total))
+
+    def data_path(self, rest: str) -> str:
+        return f"/services/data/v{self.api_version}/{rest.lstrip('/')}"
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """All records of a SOQL query, following nextRecordsUrl page by page."""
+        page = self.request("GET", self.data_path("query"), params={"q": soql}).json()
+        records = list(page["records"])
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = self.request("GET", page["nextRecordsUrl"]).json()
+            records.extend(page["records"])
+        return records
+
+    def upsert(self, sobject: str, external_id_field: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """sObject Collections upsert of at most 200 records, allOrNone false: one result per record, in order."""
+        if len(records) > 200:
+            raise ValueError("sObject Collections take at most 200 records")
+        path = self.data_path(f"composite/sobjects/{sobject}/{external_id_field}")
+        body = {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in records]}
+        return self.request("PATCH", path, json=body).json()

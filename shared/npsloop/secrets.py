@@ -1,0 +1,59 @@
+"""The one Secrets Manager secret: per-source signing secrets, Salesforce credentials, alert channel URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from npsloop.errors import ConfigurationError
+
+CACHE_SECONDS = 300
+
+
+class SalesforceSecret(BaseModel):
+    """Credentials of the integration user's connected app (client credentials flow)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    login_url: str
+    client_id: str
+    client_secret: str = ""
+
+
+class NotifySecret(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    slack_webhook_url: str | None = None
+
+
+class AppSecret(BaseModel):
+    """Shape of the secret: `{"sources": {"<source>": {"signing_secret": …}}, "salesforce": {…}, "notify": {…}}`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sources: dict[str, dict[str, str]] = Field(default_factory=dict)
+    salesforce: SalesforceSecret | None = None
+    notify: NotifySecret = Field(default_factory=NotifySecret)
+
+    def source(self, name: str) -> dict[str, str]:
+        return self.sources.get(name, {})
+
+
+def parse_secret(raw: Any) -> AppSecret:
+    try:
+        return AppSecret.model_validate(raw)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise ConfigurationError(f"the npsloop secret is malformed at '{where}': {exc.errors()[0]['msg']}") from None
+
+
+def app_secret(secret_arn: str) -> AppSecret:
+    """The secret, cached for a few minutes per container so a rotated value is picked up without a deploy."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        raw = parameters.get_secret(secret_arn, transform="json", max_age=CACHE_SECONDS)
+    except parameters.exceptions.TransformParameterError:
+        raise ConfigurationError("the npsloop secret is not valid JSON") from None
+    return parse_secret(raw)

@@ -1,0 +1,54 @@
+"""The raw archive in S3: every delivery exactly as it arrived, written before anything can fail."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+from npsloop.aws import client
+from npsloop.models import utc
+from npsloop.sources.base import Delivery
+
+ACCEPTED_PREFIX = "raw/"
+UNAUTHENTICATED_PREFIX = "unauthenticated/"  # expires after 7 days (bucket lifecycle rule in template.yaml)
+
+
+class RawArchive:
+    def __init__(self, bucket: str, s3: Any | None = None):
+        self.bucket = bucket
+        self._s3 = s3
+
+    @property
+    def s3(self) -> Any:
+        return self._s3 or client("s3")
+
+    def put(self, delivery: Delivery, *, authentic: bool) -> str:
+        """Store body, headers and receive time; the key says whether the sender proved who it is."""
+        at = utc(delivery.received_at)
+        prefix = ACCEPTED_PREFIX if authentic else UNAUTHENTICATED_PREFIX
+        source = delivery.source if delivery.source.isidentifier() else "_unknown"
+        key = f"{prefix}{source}/{at:%Y/%m/%d/%H%M%S%f}-{uuid.uuid4().hex}.json"
+        record = {
+            "source": delivery.source,
+            "received_at": at.isoformat(),
+            "headers": dict(delivery.headers),
+            "query": dict(delivery.query),
+            "body_base64": base64.b64encode(delivery.body).decode(),
+        }
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=json.dumps(record).encode(), ContentType="application/json"
+        )
+        return key
+
+    def mark_rejected(self, key: str, reason: str) -> None:
+        """Tag a delivery that could not be parsed, so it can be found and replayed after a fix."""
+        self.s3.put_object_tagging(
+            Bucket=self.bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": "status", "Value": "rejected"}, {"Key": "reason", "Value": reason[:250]}]},
+        )
+
+    def get(self, key: str) -> dict[str, Any]:
+        return json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())

@@ -1,0 +1,118 @@
+"""The Responses table: the latest revision of each response, whether it was published, and what it counts for."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from npsloop.aws import client
+from npsloop.models import CanonicalResponse, iso
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    response: CanonicalResponse
+    revision: int
+    content_hash: str
+    version_at: str
+    received_at: str
+    published: bool
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class ResponseStore:
+    def __init__(self, table: str, dynamodb: Any | None = None):
+        self.table = table
+        self._ddb = dynamodb
+
+    @property
+    def ddb(self) -> Any:
+        return self._ddb or client("dynamodb")
+
+    def get(self, response_id: str) -> StoredResponse | None:
+        item = self.ddb.get_item(TableName=self.table, Key={"response_id": {"S": response_id}}, ConsistentRead=True)
+        item = item.get("Item")
+        if not item or "data" not in item:
+            return None
+        return StoredResponse(
+            response=CanonicalResponse.model_validate_json(item["data"]["S"]),
+            revision=int(item["revision"]["N"]),
+            content_hash=item["content_hash"]["S"],
+            version_at=item["version_at"]["S"],
+            received_at=item["received_at"]["S"],
+            published=item.get("published", {}).get("BOOL", False),
+        )
+
+    def save(
+        self, response: CanonicalResponse, *, revision: int, received_at: datetime, historical: bool = False
+    ) -> bool:
+        """Write `revision` if the stored one is `revision - 1` (or none is stored); False if another writer won."""
+        values: dict[str, Any] = {
+            ":data": {"S": response.model_dump_json()},
+            ":rev": {"N": str(revision)},
+            ":hash": {"S": response.content_hash()},
+            ":version": {"S": iso(response.version_at(received_at))},
+            ":received": {"S": iso(received_at)},
+            ":source": {"S": response.source},
+            ":historical": {"BOOL": historical},
+            ":false": {"BOOL": False},
+        }
+        if revision == 1:
+            condition = "attribute_not_exists(revision)"
+        else:
+            condition = "revision = :prev"
+            values[":prev"] = {"N": str(revision - 1)}
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key={"response_id": {"S": response.response_id}},
+                UpdateExpression=(
+                    "SET #data = :data, revision = :rev, content_hash = :hash, version_at = :version, "
+                    "received_at = :received, #source = :source, historical = :historical, published = :false"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#data": "data", "#source": "source"},
+                ExpressionAttributeValues=values,
+            )
+        except Exception as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def mark_published(self, response_id: str, revision: int) -> None:
+        """Remember that ResponseReceived went out for this revision (a newer revision resets it)."""
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key={"response_id": {"S": response_id}},
+                UpdateExpression="SET published = :true",
+                ConditionExpression="revision = :rev",
+                ExpressionAttributeValues={":true": {"BOOL": True}, ":rev": {"N": str(revision)}},
+            )
+        except Exception as exc:
+            if not _conditional_failed(exc):  # a newer revision arrived meanwhile: it will be published itself
+                raise
+
+    def ledgers(self, response_ids: list[str], ledger: str) -> dict[str, tuple[int, Any]]:
+        """What each response counts for in the aggregates now: {id: (counted revision, contribution)}."""
+        out: dict[str, tuple[int, Any]] = {}
+        names = {"#c": ledger, "#r": f"{ledger}_revision"}
+        for start in range(0, len(response_ids), 100):
+            keys = [{"response_id": {"S": rid}} for rid in response_ids[start : start + 100]]
+            request: dict[str, Any] | None = {
+                self.table: {"Keys": keys, "ConsistentRead": True,
+                             "ProjectionExpression": "response_id, #c, #r", "ExpressionAttributeNames": names}
+            }  # fmt: skip
+            while request:
+                result = self.ddb.batch_get_item(RequestItems=request)
+                for item in result["Responses"].get(self.table, []):
+                    if ledger in item:
+                        out[item["response_id"]["S"]] = (int(item[names["#r"]]["N"]), json.loads(item[ledger]["S"]))
+                request = result.get("UnprocessedKeys") or None
+        return out

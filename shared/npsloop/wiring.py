@@ -1,0 +1,51 @@
+"""Cached factories that build each function's ports from its settings, once per container."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from npsloop.config import IngestSettings, NotifySettings, ScoreSettings, SyncSettings, settings
+from npsloop.errors import ConfigurationError
+from npsloop.salesforce.client import SalesforceClient
+from npsloop.secrets import AppSecret, app_secret
+from npsloop.stores.aggregates import AggregateStore
+from npsloop.stores.archive import RawArchive
+from npsloop.stores.bus import EventBus
+from npsloop.stores.responses import ResponseStore
+
+
+def secret(arn: str) -> AppSecret:
+    return app_secret(arn)
+
+
+@cache
+def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus]:
+    s = settings(IngestSettings)
+    return s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name)
+
+
+@cache
+def score() -> tuple[ResponseStore, AggregateStore, EventBus]:
+    s = settings(ScoreSettings)
+    return (
+        ResponseStore(s.responses_table),
+        AggregateStore(s.responses_table, s.aggregates_table),
+        EventBus(s.event_bus_name),
+    )
+
+
+def salesforce() -> tuple[SyncSettings, SalesforceClient]:
+    s = settings(SyncSettings)
+    creds = secret(s.secret_arn).salesforce
+    if creds is None:
+        raise ConfigurationError("the npsloop secret has no 'salesforce' credentials")
+    return s, _salesforce_client(creds, s.salesforce_api_version)
+
+
+@cache
+def _salesforce_client(creds, api_version: str) -> SalesforceClient:  # type: ignore[no-untyped-def]
+    return SalesforceClient(creds, api_version)
+
+
+def notify_secret() -> AppSecret:
+    return secret(settings(NotifySettings).secret_arn)
