@@ -54,7 +54,7 @@ def receive(
         logger.info("delivery holds no NPS answer", extra={"source": delivery.source, "key": key})
         return Outcome(202, {"ignored": str(exc)})
     except NpsloopError as exc:
-        archive.mark_rejected(key, exc.message)
+        archive.mark_rejected(key, exc.status, type(exc).__name__)
         logger.info("delivery rejected", extra={"source": delivery.source, "status": exc.status, "key": key})
         raise
     return record(response, delivery.received_at, store=store, bus=bus)

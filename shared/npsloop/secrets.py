@@ -33,11 +33,20 @@ class AppSecret(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     sources: dict[str, dict[str, str]] = Field(default_factory=dict)
-    salesforce: SalesforceSecret | None = None
+    salesforce: dict[str, Any] | None = None  # validated where it is used, so ingest never fails on it
     notify: NotifySecret = Field(default_factory=NotifySecret)
 
     def source(self, name: str) -> dict[str, str]:
         return self.sources.get(name, {})
+
+    def salesforce_credentials(self) -> SalesforceSecret:
+        if not self.salesforce:
+            raise ConfigurationError("the npsloop secret has no 'salesforce' credentials")
+        try:
+            return SalesforceSecret.model_validate(self.salesforce)
+        except ValidationError as exc:
+            missing = ", ".join(str(e["loc"][0]) for e in exc.errors())
+            raise ConfigurationError(f"the npsloop secret's 'salesforce' lacks or mangles: {missing}") from None
 
 
 def parse_secret(raw: Any) -> AppSecret:

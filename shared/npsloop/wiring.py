@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 
 from npsloop.config import IngestSettings, NotifySettings, ScoreSettings, SyncSettings, settings
-from npsloop.errors import ConfigurationError
 from npsloop.salesforce.client import SalesforceClient
 from npsloop.secrets import AppSecret, app_secret
 from npsloop.stores.aggregates import AggregateStore
@@ -36,10 +35,7 @@ def score() -> tuple[ResponseStore, AggregateStore, EventBus]:
 
 def salesforce() -> tuple[SyncSettings, SalesforceClient]:
     s = settings(SyncSettings)
-    creds = secret(s.secret_arn).salesforce
-    if creds is None:
-        raise ConfigurationError("the npsloop secret has no 'salesforce' credentials")
-    return s, _salesforce_client(creds, s.salesforce_api_version)
+    return s, _salesforce_client(secret(s.secret_arn).salesforce_credentials(), s.salesforce_api_version)
 
 
 @cache

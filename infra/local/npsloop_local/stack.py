@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import sys
@@ -138,6 +139,7 @@ class LocalStack:
             EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
                 '"source": "<source>",', '"source": "<source>", "account": "<account>",'
             )
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
         self.moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         self.moto.start()
 

@@ -42,12 +42,14 @@ class RawArchive:
         )
         return key
 
-    def mark_rejected(self, key: str, reason: str) -> None:
-        """Tag a delivery that could not be parsed, so it can be found and replayed after a fix."""
+    def mark_rejected(self, key: str, status: int, error: str) -> None:
+        """Tag a delivery that could not be parsed, so it can be found and replayed after a fix.
+
+        Tag values allow only a few characters, so the tags name the answer's status and error type.
+        """
+        tags = {"status": "rejected", "http_status": str(status), "error": error}
         self.s3.put_object_tagging(
-            Bucket=self.bucket,
-            Key=key,
-            Tagging={"TagSet": [{"Key": "status", "Value": "rejected"}, {"Key": "reason", "Value": reason[:250]}]},
+            Bucket=self.bucket, Key=key, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
         )
 
     def get(self, key: str) -> dict[str, Any]:

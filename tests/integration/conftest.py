@@ -1,0 +1,138 @@
+"""Handlers called in-process against a moto server holding every resource of template.yaml."""
+
+import base64
+import json
+import logging
+import socket
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from standardwebhooks import Webhook
+
+from npsloop_local.http_api import http_event
+from npsloop_local.resources import aws_client, create_all
+from npsloop_local.stack import local_secret
+from npsloop_local.template import Route, Template
+
+GENERIC_SECRET = "whsec_" + base64.b64encode(b"integration-generic-secret").decode()
+TYPEFORM_SECRET = "integration-typeform-secret"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_url():
+    from moto.events.utils import EventTemplateParser
+    from moto.server import ThreadedMotoServer
+
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+            '"source": "<source>",', '"source": "<source>", "account": "<account>",')
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def _clear_caches():
+    from aws_lambda_powertools.utilities import parameters
+
+    from npsloop import aws, config, wiring
+
+    aws.client.cache_clear()
+    config.settings.cache_clear()
+    wiring.ingest.cache_clear()
+    wiring.score.cache_clear()
+    wiring._salesforce_client.cache_clear()
+    parameters.clear_caches()
+
+
+class Stack:
+    """The deployed shape on moto: physical names, the functions' environment, and helpers to look inside."""
+
+    def __init__(self, url, names, template):
+        self.url, self.names, self.template = url, names, template
+
+    def client(self, service):
+        return aws_client(service, self.url)
+
+    def queue_messages(self, logical_id, max_messages=10, visibility=30):
+        out = []
+        while True:
+            got = self.client("sqs").receive_message(QueueUrl=self.names.refs[logical_id], MaxNumberOfMessages=10,
+                                                     VisibilityTimeout=visibility, MessageAttributeNames=["All"],
+                                                     AttributeNames=["All"]).get("Messages", [])
+            out.extend(got)
+            if not got or len(out) >= max_messages:
+                return out
+
+    def sqs_event(self, logical_id, max_messages=200):
+        """Receive what a rule delivered and wrap it as Lambda's SQS event."""
+        from npsloop_local.pollers import lambda_record
+
+        messages = self.queue_messages(logical_id, max_messages)
+        return {"Records": [lambda_record(m, self.names.arns[logical_id]) for m in messages]}
+
+    def archive_keys(self):
+        bucket = self.names.refs["ArchiveBucket"]
+        return [o["Key"] for o in self.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+    def aggregate(self, pk, sk):
+        from npsloop.stores.aggregates import AggregateStore
+
+        return AggregateStore(self.names.refs["ResponsesTable"], self.names.refs["AggregatesTable"],
+                              self.client("dynamodb")).get(pk, sk)
+
+
+@pytest.fixture
+def stack(moto_url, monkeypatch, tmp_path):
+    requests.post(f"{moto_url}/moto-api/reset", timeout=10)
+    secrets_file = tmp_path / "secrets.json"
+    secrets_file.write_text(json.dumps({"sources": {"generic": {"signing_secret": GENERIC_SECRET},
+                                                    "typeform": {"signing_secret": TYPEFORM_SECRET}},
+                                        "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"}}))
+    secret, _ = local_secret(secrets_file, [])
+    template = Template()
+    names = create_all(template, moto_url, secret)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    for fn in template.functions():
+        for key, value in fn.environment.items():
+            monkeypatch.setenv(key, str(names.resolve(value)))
+    _clear_caches()
+    yield Stack(moto_url, names, template)
+    _clear_caches()
+
+
+class FakeContext:
+    function_name = "test"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self):
+        return 30_000
+
+
+@pytest.fixture
+def context():
+    return FakeContext()
+
+
+def webhook_event(source, body: bytes, headers=None, content_type="application/json"):
+    headers = {"content-type": content_type, **(headers or {})}
+    return http_event("POST", f"/webhooks/{source}", list(headers.items()), body, Route("POST", "/webhooks/{source}"),
+                      {"source": source}, "127.0.0.1")
+
+
+def generic_headers(body: bytes, secret=GENERIC_SECRET, msg_id="msg_1"):
+    now = datetime.now(UTC)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode())}

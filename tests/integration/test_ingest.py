@@ -1,0 +1,109 @@
+"""ingest_webhook in-process on moto: archive first, verify, parse, store idempotently, publish once."""
+
+import json
+
+import pytest
+from ingest_webhook import handler as ingest
+
+from npsloop_local.signing import typeform_signature
+
+from .conftest import TYPEFORM_SECRET, generic_headers, webhook_event
+
+
+def post(context, source, body: bytes, headers=None, **kw):
+    result = ingest.lambda_handler(webhook_event(source, body, headers, **kw), context)
+    return result["statusCode"], json.loads(result["body"])
+
+
+def generic(context, payload, **kw):
+    body = json.dumps(payload).encode()
+    return post(context, "generic", body, generic_headers(body), **kw)
+
+
+def test_generic_delivery_is_archived_stored_and_published_once(stack, context):
+    status, body = generic(context, {"response_id": "r1", "score": 9, "email": "a@example.com"})
+    assert (status, body) == (202, {"response_id": "generic:r1"})
+    assert [k.split("/")[0] for k in stack.archive_keys()] == ["raw"]
+    for _ in range(2):  # the same delivery again: one record, no event
+        status, body = generic(context, {"response_id": "r1", "score": 9, "email": "a@example.com"})
+        assert (status, body) == (200, {"duplicate": True, "response_id": "generic:r1"})
+    messages = stack.queue_messages("ScoreQueue")
+    assert len(messages) == 1
+    event = json.loads(messages[0]["Body"])
+    assert event["detail-type"] == "ResponseReceived" and event["account"]
+    assert event["detail"]["revision"] == 1 and event["detail"]["response"]["score"] == 9
+    assert len(stack.archive_keys()) == 3  # every delivery is archived, duplicates too
+
+
+def test_typeform_docs_example_is_accepted(stack, context, fixture_bytes):
+    body = fixture_bytes("typeform/form_response_docs_example.json")
+    status, answer = post(context, "typeform", body, {"Typeform-Signature": typeform_signature(TYPEFORM_SECRET, body)})
+    assert (status, answer) == (202, {"response_id": "typeform:a3a12ec67a1365927098a606107fac15"})
+
+
+def test_updates_replace_older_versions_and_stale_ones_are_refused(stack, context):
+    base = {"response_id": "r2", "score": 3, "responded_at": "2026-08-01T10:00:00Z"}
+    assert generic(context, {**base, "updated_at": "2026-08-01T11:00:00Z"})[0] == 202
+    status, body = generic(context, {**base, "score": 8, "updated_at": "2026-08-01T12:00:00Z"})
+    assert status == 202
+    status, body = generic(context, {**base, "score": 0, "updated_at": "2026-08-01T11:30:00Z"})
+    assert (status, body) == (200, {"stale": True, "response_id": "generic:r2"})
+    revisions = [json.loads(m["Body"])["detail"]["revision"] for m in stack.queue_messages("ScoreQueue")]
+    assert sorted(revisions) == [1, 2]
+
+
+def test_stored_but_never_published_is_published_by_the_redelivery(stack, context, monkeypatch):
+    from npsloop.stores.bus import EventBus
+
+    def crash(self, facts):
+        raise RuntimeError("the function died between store and publish")
+
+    monkeypatch.setattr(EventBus, "publish", crash)
+    with pytest.raises(RuntimeError):
+        generic(context, {"response_id": "r3", "score": 5})
+    assert stack.queue_messages("ScoreQueue", visibility=0) == []
+    monkeypatch.undo()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.url)
+    status, body = generic(context, {"response_id": "r3", "score": 5})
+    assert (status, body) == (202, {"response_id": "generic:r3"})
+    assert len(stack.queue_messages("ScoreQueue")) == 1
+    assert generic(context, {"response_id": "r3", "score": 5})[1]["duplicate"] is True
+
+
+@pytest.mark.parametrize(
+    ("source", "body", "signed", "status", "says"),
+    [
+        ("generic", b"{not json", True, 400, "not valid JSON"),
+        ("generic", b'{"response_id": "x", "score": 11}', True, 422, "score"),
+        ("generic", b'{"response_id": "x", "score": 1, "pad": "' + b"a" * 270_000 + b'"}', True, 413, "limit"),
+        ("generic", b'{"response_id": "x", "score": 1}', False, 401, "signature"),
+        ("nosuchtool", b'{"response_id": "x", "score": 1}', True, 404, "unknown source"),
+    ],
+)
+def test_bad_deliveries_get_a_clear_4xx_and_are_archived(stack, context, source, body, signed, status, says):
+    headers = generic_headers(body) if signed else {"webhook-id": "m", "webhook-timestamp": "1", "webhook-signature": "v1,x"}
+    got, answer = post(context, source, body, headers)
+    assert got == status
+    assert says in answer["error"]
+    if status == 422:
+        assert answer["field"] == "score"
+    keys = stack.archive_keys()
+    assert len(keys) == 1
+    assert keys[0].startswith("unauthenticated/" if status in (401, 404) else "raw/")
+    if status in (400, 413, 422):
+        tags = stack.client("s3").get_object_tagging(Bucket=stack.names.refs["ArchiveBucket"], Key=keys[0])["TagSet"]
+        assert {"Key": "status", "Value": "rejected"} in tags
+    assert stack.queue_messages("ScoreQueue") == []
+
+
+def test_form_encoded_body_arrives_base64_and_is_refused_cleanly(stack, context):
+    body = b"response_id=x&score=5"
+    status, answer = post(context, "generic", body, generic_headers(body), content_type="application/x-www-form-urlencoded")
+    assert status == 400 and "JSON" in answer["error"]
+
+
+def test_typeform_without_nps_answer_is_acknowledged_as_ignored(stack, context):
+    body = json.dumps({"form_response": {"token": "t", "answers": []}}).encode()
+    status, answer = post(context, "typeform", body, {"Typeform-Signature": typeform_signature(TYPEFORM_SECRET, body)})
+    assert (status, answer) == (202, {"ignored": "no NPS answer"})
+    assert stack.queue_messages("ScoreQueue") == []
