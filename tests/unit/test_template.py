@@ -1,0 +1,123 @@
+"""template.yaml: cfn-lint clean, and the offline SAM transform wires what DESIGN.md draws."""
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class NoNetworkPolicyLoader:
+    """The real loader calls iam:ListPolicies; the template names no managed policy, so nothing is needed."""
+
+    def load(self):
+        return {}
+
+
+@pytest.fixture(scope="module")
+def cfn(monkeypatch_module):
+    sam = yaml_parse((ROOT / "template.yaml").read_text())
+    for resource in sam["Resources"].values():
+        prop = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(resource["Type"])
+        if prop and isinstance(resource["Properties"].get(prop), str):
+            resource["Properties"][prop] = "s3://offline-placeholder/" + resource["Properties"][prop].strip("/")
+    if isinstance(sam.get("Globals", {}).get("Function", {}).get("CodeUri"), str):
+        sam["Globals"]["Function"]["CodeUri"] = "s3://offline-placeholder/functions"
+    return transform(sam, {}, NoNetworkPolicyLoader())["Resources"]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+        yield mp
+
+
+def of_type(resources, kind):
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def test_cfn_lint_is_clean():
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    done = subprocess.run([str(cfn_lint), str(ROOT / "template.yaml")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_routes(cfn):
+    routes_by_function: dict[str, set[str]] = {}
+    for perm in of_type(cfn, "AWS::Lambda::Permission").values():
+        assert perm["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    api = next(iter(of_type(cfn, "AWS::ApiGatewayV2::Api").values()))
+    for path, methods in api["Properties"]["Body"]["paths"].items():
+        for method, spec in methods.items():
+            uri = spec["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            function = next(part.split(".Arn")[0] for part in uri.split("${") if ".Arn}" in part)
+            assert function in cfn, f"{method.upper()} {path} points at a missing function"
+            routes_by_function.setdefault(function, set()).add(f"{method.upper()} {path}")
+    assert routes_by_function == {"IngestWebhookFunction": {"POST /webhooks/{source}"}}
+    for function, routes in routes_by_function.items():
+        handler = cfn[function]["Properties"]["Handler"]
+        module = importlib.import_module(handler.rsplit(".", 1)[0])
+        served = {f"{r.method} {r.openapi_path}" for r in module.app._static_routes + module.app._dynamic_routes}
+        assert served == routes, f"{handler}'s resolver serves {served}, the template routes {routes}"
+
+
+def test_api_is_throttled(cfn):
+    stage = next(iter(of_type(cfn, "AWS::ApiGatewayV2::Stage").values()))
+    settings = stage["Properties"]["DefaultRouteSettings"]
+    assert settings["ThrottlingRateLimit"] and settings["ThrottlingBurstLimit"]
+
+
+def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failures(cfn):
+    queues = of_type(cfn, "AWS::SQS::Queue")
+    mappings = of_type(cfn, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 3
+    for mapping in mappings.values():
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        queue = props["EventSourceArn"]["Fn::GetAtt"][0]
+        redrive = queues[queue]["Properties"]["RedrivePolicy"]
+        dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert dlq in queues and "RedrivePolicy" not in queues[dlq]["Properties"]
+    rule_targets = {t["Arn"]["Fn::GetAtt"][0] for r in of_type(cfn, "AWS::Events::Rule").values()
+                    for t in r["Properties"]["Targets"]}
+    consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
+    assert rule_targets == consumer_queues
+
+
+def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
+    functions = of_type(cfn, "AWS::Lambda::Function")
+    assert len(functions) == 4
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == [{"Ref": "Architecture"}]
+        assert props["Layers"] == [{"Ref": "SharedLayer"}] or "SharedLayer" in str(props["Layers"])
+        assert props["Handler"].count(".") == 2  # module path with dots: <folder>.handler.lambda_handler
+
+
+def test_function_policies_are_least_privilege(cfn):
+    for name, role in of_type(cfn, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any("*" in a for a in actions), f"{name}: wildcard action {actions}"
+                assert statement["Resource"] != "*", f"{name}: wildcard resource"
+
+
+def test_archive_bucket_is_versioned_encrypted_private_and_expires_unauthenticated_deliveries(cfn):
+    bucket = next(iter(of_type(cfn, "AWS::S3::Bucket").values()))["Properties"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    from npsloop.stores.archive import UNAUTHENTICATED_PREFIX
+
+    assert rules["expire-unauthenticated-deliveries"]["Prefix"] == UNAUTHENTICATED_PREFIX
+    assert rules["expire-unauthenticated-deliveries"]["ExpirationInDays"] == 7
+    assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
