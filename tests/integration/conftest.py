@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from standardwebhooks import Webhook
-
 from npsloop_local.http_api import http_event
 from npsloop_local.resources import aws_client, create_all
 from npsloop_local.stack import local_secret
 from npsloop_local.template import Route, Template
+from standardwebhooks import Webhook
 
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"integration-generic-secret").decode()
 TYPEFORM_SECRET = "integration-typeform-secret"
@@ -33,7 +32,8 @@ def moto_url():
     template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
     if '"account"' not in template:
         EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
-            '"source": "<source>",', '"source": "<source>", "account": "<account>",')
+            '"source": "<source>",', '"source": "<source>", "account": "<account>",'
+        )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -44,7 +44,6 @@ def moto_url():
 
 def _clear_caches():
     from aws_lambda_powertools.utilities import parameters
-
     from npsloop import aws, config, wiring
 
     aws.client.cache_clear()
@@ -67,9 +66,17 @@ class Stack:
     def queue_messages(self, logical_id, max_messages=10, visibility=30):
         out = []
         while True:
-            got = self.client("sqs").receive_message(QueueUrl=self.names.refs[logical_id], MaxNumberOfMessages=10,
-                                                     VisibilityTimeout=visibility, MessageAttributeNames=["All"],
-                                                     AttributeNames=["All"]).get("Messages", [])
+            got = (
+                self.client("sqs")
+                .receive_message(
+                    QueueUrl=self.names.refs[logical_id],
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=visibility,
+                    MessageAttributeNames=["All"],
+                    AttributeNames=["All"],
+                )
+                .get("Messages", [])
+            )
             out.extend(got)
             if not got or len(out) >= max_messages:
                 return out
@@ -88,17 +95,26 @@ class Stack:
     def aggregate(self, pk, sk):
         from npsloop.stores.aggregates import AggregateStore
 
-        return AggregateStore(self.names.refs["ResponsesTable"], self.names.refs["AggregatesTable"],
-                              self.client("dynamodb")).get(pk, sk)
+        return AggregateStore(
+            self.names.refs["ResponsesTable"], self.names.refs["AggregatesTable"], self.client("dynamodb")
+        ).get(pk, sk)
 
 
 @pytest.fixture
 def stack(moto_url, monkeypatch, tmp_path):
     requests.post(f"{moto_url}/moto-api/reset", timeout=10)
     secrets_file = tmp_path / "secrets.json"
-    secrets_file.write_text(json.dumps({"sources": {"generic": {"signing_secret": GENERIC_SECRET},
-                                                    "typeform": {"signing_secret": TYPEFORM_SECRET}},
-                                        "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"}}))
+    secrets_file.write_text(
+        json.dumps(
+            {
+                "sources": {
+                    "generic": {"signing_secret": GENERIC_SECRET},
+                    "typeform": {"signing_secret": TYPEFORM_SECRET},
+                },
+                "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"},
+            }
+        )
+    )
     secret, _ = local_secret(secrets_file, [])
     template = Template()
     names = create_all(template, moto_url, secret)
@@ -128,11 +144,21 @@ def context():
 
 def webhook_event(source, body: bytes, headers=None, content_type="application/json"):
     headers = {"content-type": content_type, **(headers or {})}
-    return http_event("POST", f"/webhooks/{source}", list(headers.items()), body, Route("POST", "/webhooks/{source}"),
-                      {"source": source}, "127.0.0.1")
+    return http_event(
+        "POST",
+        f"/webhooks/{source}",
+        list(headers.items()),
+        body,
+        Route("POST", "/webhooks/{source}"),
+        {"source": source},
+        "127.0.0.1",
+    )
 
 
 def generic_headers(body: bytes, secret=GENERIC_SECRET, msg_id="msg_1"):
     now = datetime.now(UTC)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode())}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode()),
+    }

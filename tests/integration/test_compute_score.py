@@ -4,7 +4,6 @@ import json
 
 import pytest
 from compute_score import handler as compute
-
 from npsloop.stores.aggregates import AggregateStore
 
 from .test_ingest import generic
@@ -17,20 +16,37 @@ def score_all(stack, context):
 
 def test_counts_by_segment_and_period_and_publishes_scored(stack, context):
     for i, (score, tp) in enumerate([(10, "support"), (9, "support"), (7, "onboarding"), (3, None), (0, "support")]):
-        generic(context, {"response_id": f"s{i}", "score": score, "touchpoint": tp,
-                          "responded_at": "2026-08-14T23:30:00-02:00"})  # 2026-08-15 01:30 UTC
+        generic(
+            context,
+            {"response_id": f"s{i}", "score": score, "touchpoint": tp, "responded_at": "2026-08-14T23:30:00-02:00"},
+        )  # 2026-08-15 01:30 UTC
     event, result = score_all(stack, context)
     assert len(event["Records"]) == 5 and result == {"batchItemFailures": []}
     overall = stack.aggregate("overall#all", "month#2026-08")
-    assert overall == {"responses": 5, "promoters": 2, "passives": 1, "detractors": 2,
-                       "score_10": 1, "score_9": 1, "score_7": 1, "score_3": 1, "score_0": 1}
+    assert overall == {
+        "responses": 5,
+        "promoters": 2,
+        "passives": 1,
+        "detractors": 2,
+        "score_10": 1,
+        "score_9": 1,
+        "score_7": 1,
+        "score_3": 1,
+        "score_0": 1,
+    }
     assert stack.aggregate("overall#all", "day#2026-08-15")["responses"] == 5  # by UTC day
     assert stack.aggregate("overall#all", "week#2026-W33")["responses"] == 5
     assert stack.aggregate("touchpoint#support", "month#2026-08")["detractors"] == 1
     assert stack.aggregate("source#generic", "day#2026-08-15")["promoters"] == 2
     scored = [json.loads(m["Body"]) for m in stack.queue_messages("SyncQueue")]
     assert {e["detail-type"] for e in scored} == {"ResponseScored"}
-    assert sorted(e["detail"]["category"] for e in scored) == ["Detractor", "Detractor", "Passive", "Promoter", "Promoter"]
+    assert sorted(e["detail"]["category"] for e in scored) == [
+        "Detractor",
+        "Detractor",
+        "Passive",
+        "Promoter",
+        "Promoter",
+    ]
     assert len(stack.queue_messages("NotifyQueue")) == 5
 
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from ingest_webhook import handler as ingest
-
 from npsloop_local.signing import typeform_signature
 
 from .conftest import TYPEFORM_SECRET, generic_headers, webhook_event
@@ -81,7 +80,9 @@ def test_stored_but_never_published_is_published_by_the_redelivery(stack, contex
     ],
 )
 def test_bad_deliveries_get_a_clear_4xx_and_are_archived(stack, context, source, body, signed, status, says):
-    headers = generic_headers(body) if signed else {"webhook-id": "m", "webhook-timestamp": "1", "webhook-signature": "v1,x"}
+    headers = (
+        generic_headers(body) if signed else {"webhook-id": "m", "webhook-timestamp": "1", "webhook-signature": "v1,x"}
+    )
     got, answer = post(context, source, body, headers)
     assert got == status
     assert says in answer["error"]
@@ -98,7 +99,9 @@ def test_bad_deliveries_get_a_clear_4xx_and_are_archived(stack, context, source,
 
 def test_form_encoded_body_arrives_base64_and_is_refused_cleanly(stack, context):
     body = b"response_id=x&score=5"
-    status, answer = post(context, "generic", body, generic_headers(body), content_type="application/x-www-form-urlencoded")
+    status, answer = post(
+        context, "generic", body, generic_headers(body), content_type="application/x-www-form-urlencoded"
+    )
     assert status == 400 and "JSON" in answer["error"]
 
 

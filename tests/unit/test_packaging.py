@@ -30,11 +30,16 @@ def test_layer_never_imports_dev_only_code():
 def test_every_handler_imports_with_only_its_template_environment():
     """Import is configuration-free: no client, secret or setting is touched before the first invocation."""
     template = Template()
-    names = Physical(parameters=template.parameters, refs={r: f"{r.lower()}-name" for r in template.resources},
-                     arns={r: f"arn:aws:placeholder:::{r}" for r in template.resources})
+    names = Physical(
+        parameters=template.parameters,
+        refs={r: f"{r.lower()}-name" for r in template.resources},
+        arns={r: f"arn:aws:placeholder:::{r}" for r in template.resources},
+    )
     for fn in template.functions():
-        env = {k: str(names.resolve(v)) for k, v in fn.environment.items()} | {"PATH": os.environ["PATH"],
-               "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
+        env = {k: str(names.resolve(v)) for k, v in fn.environment.items()} | {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")]),
+        }
         module = fn.handler.rsplit(".", 1)[0]
         code = f"import {module} as m, sys; assert callable(m.lambda_handler); assert 'boto3' not in sys.modules"
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)

@@ -203,7 +203,5 @@ def test_permission_set_object_and_user_permissions():
     # Task access is the "Edit Tasks" user permission; Task is not allowed in objectPermissions.
     assert "Task" not in objects
 
-    enabled = {
-        _text(up, "name") for up in permset.findall("m:userPermissions", NS) if _text(up, "enabled") == "true"
-    }
+    enabled = {_text(up, "name") for up in permset.findall("m:userPermissions", NS) if _text(up, "enabled") == "true"}
     assert {"ApiEnabled", "EditTask"} <= enabled

@@ -13,8 +13,9 @@ ACCOUNT = "0015g00000AbCdEAAV"
 
 def event(rid="generic:1", score=3, **fields):
     response = CanonicalResponse(response_id=rid, source="generic", score=score, **fields)
-    return ScoredEvent(revision=1, received_at=datetime(2026, 8, 1, tzinfo=UTC), response=response,
-                       category=response.category)
+    return ScoredEvent(
+        revision=1, received_at=datetime(2026, 8, 1, tzinfo=UTC), response=response, category=response.category
+    )
 
 
 def contact(cid, email, account, modified):
@@ -30,9 +31,14 @@ def test_email_with_a_quote_is_escaped_in_soql():
 
 
 def test_one_query_for_ids_and_emails_newest_first():
-    plan = LookupPlan.of([event("generic:1", contact_id=CONTACT, email="a@example.com"),
-                          event("generic:2", email="b@example.com"), event("generic:3", email="A@example.com"),
-                          event("generic:4", contact_id="not-an-id")])
+    plan = LookupPlan.of(
+        [
+            event("generic:1", contact_id=CONTACT, email="a@example.com"),
+            event("generic:2", email="b@example.com"),
+            event("generic:3", email="A@example.com"),
+            event("generic:4", contact_id="not-an-id"),
+        ]
+    )
     assert plan.contact_ids == [CONTACT[:15]] and plan.emails == ["a@example.com", "b@example.com"]
     (query,) = plan.contact_queries()
     assert query.startswith("SELECT Id, Email, AccountId, LastModifiedDate FROM Contact WHERE Id IN (")
@@ -49,15 +55,19 @@ def test_queries_are_chunked_to_fit_the_uri():
 
 
 def test_contact_found_by_explicit_id_wins_over_email():
-    contacts = [contact(OTHER_CONTACT, "a@example.com", "001000000000002AAA", "2026-08-02"),
-                contact(CONTACT, "x@example.com", ACCOUNT, "2026-01-01")]
+    contacts = [
+        contact(OTHER_CONTACT, "a@example.com", "001000000000002AAA", "2026-08-02"),
+        contact(CONTACT, "x@example.com", ACCOUNT, "2026-01-01"),
+    ]
     found = match(event(contact_id=CONTACT, email="a@example.com"), contacts, set())
     assert (found.contact_id, found.account_id) == (CONTACT, ACCOUNT)
 
 
 def test_contact_found_by_email_case_insensitive_newest_wins():
-    contacts = [contact(OTHER_CONTACT, "A@example.com", "001000000000002AAA", "2026-08-02"),
-                contact(CONTACT, "a@example.com", ACCOUNT, "2026-01-01")]
+    contacts = [
+        contact(OTHER_CONTACT, "A@example.com", "001000000000002AAA", "2026-08-02"),
+        contact(CONTACT, "a@example.com", ACCOUNT, "2026-01-01"),
+    ]
     found = match(event(email="a@EXAMPLE.com"), contacts, set())
     assert found.contact_id == OTHER_CONTACT
 
@@ -76,14 +86,34 @@ def test_not_found_stays_unlinked():
 def test_explicit_known_account_wins_over_the_contacts():
     contacts = [contact(CONTACT, "a@example.com", ACCOUNT, "2026-01-01")]
     explicit = "0015g00000XyZxYAAV"
-    assert match(event(email="a@example.com", account_id=explicit), contacts, {explicit[:15]}).account_id == explicit[:15]
+    assert (
+        match(event(email="a@example.com", account_id=explicit), contacts, {explicit[:15]}).account_id == explicit[:15]
+    )
     assert match(event(email="a@example.com", account_id=explicit), contacts, set()).account_id == ACCOUNT
 
 
 def test_record_fields():
-    record = nps_record(event(score=9, email="a@example.com", comment="great", touchpoint="support", campaign="q3",
-                              responded_at="2026-08-14T09:00:00Z"), match(event(), [], set()))
-    assert record == {"Response_Id__c": "generic:1", "Score__c": 9, "Category__c": "Promoter", "Comment__c": "great",
-                      "Source__c": "generic", "Touchpoint__c": "support", "Campaign__c": "q3",
-                      "Responded_At__c": "2026-08-14T09:00:00Z", "Email__c": "a@example.com", "Contact__c": None,
-                      "Account__c": None}
+    record = nps_record(
+        event(
+            score=9,
+            email="a@example.com",
+            comment="great",
+            touchpoint="support",
+            campaign="q3",
+            responded_at="2026-08-14T09:00:00Z",
+        ),
+        match(event(), [], set()),
+    )
+    assert record == {
+        "Response_Id__c": "generic:1",
+        "Score__c": 9,
+        "Category__c": "Promoter",
+        "Comment__c": "great",
+        "Source__c": "generic",
+        "Touchpoint__c": "support",
+        "Campaign__c": "q3",
+        "Responded_At__c": "2026-08-14T09:00:00Z",
+        "Email__c": "a@example.com",
+        "Contact__c": None,
+        "Account__c": None,
+    }

@@ -23,7 +23,9 @@ class NoNetworkPolicyLoader:
 def cfn(monkeypatch_module):
     sam = yaml_parse((ROOT / "template.yaml").read_text())
     for resource in sam["Resources"].values():
-        prop = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(resource["Type"])
+        prop = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(
+            resource["Type"]
+        )
         if prop and isinstance(resource["Properties"].get(prop), str):
             resource["Properties"][prop] = "s3://offline-placeholder/" + resource["Properties"][prop].strip("/")
     if isinstance(sam.get("Globals", {}).get("Function", {}).get("CodeUri"), str):
@@ -84,8 +86,11 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
         redrive = queues[queue]["Properties"]["RedrivePolicy"]
         dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert dlq in queues and "RedrivePolicy" not in queues[dlq]["Properties"]
-    rule_targets = {t["Arn"]["Fn::GetAtt"][0] for r in of_type(cfn, "AWS::Events::Rule").values()
-                    for t in r["Properties"]["Targets"]}
+    rule_targets = {
+        t["Arn"]["Fn::GetAtt"][0]
+        for r in of_type(cfn, "AWS::Events::Rule").values()
+        for t in r["Properties"]["Targets"]
+    }
     consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
     assert rule_targets == consumer_queues
 

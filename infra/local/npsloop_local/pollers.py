@@ -36,7 +36,14 @@ class QueuePoller:
 
     def __init__(self, name: str, source: QueueSource, queue_url: str, queue_arn: str, sqs: Any,
                  invoke: Callable[[dict[str, Any]], Any]):  # fmt: skip
-        self.name, self.source, self.url, self.arn, self.sqs, self.invoke = name, source, queue_url, queue_arn, sqs, invoke
+        self.name, self.source, self.url, self.arn, self.sqs, self.invoke = (
+            name,
+            source,
+            queue_url,
+            queue_arn,
+            sqs,
+            invoke,
+        )
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"poller-{name}", daemon=True)
         self.batches = 0
@@ -60,12 +67,14 @@ class QueuePoller:
 
     def _gather(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
-        deadline = time.monotonic() + self.source.window_seconds
+        deadline = float("inf")  # the batching window opens with the first message
         while len(messages) < self.source.batch_size and not self.stopping.is_set():
             got = self.sqs.receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=min(RECEIVE_MAX, self.source.batch_size - len(messages)),
                 WaitTimeSeconds=0 if messages else 1, AttributeNames=["All"], MessageAttributeNames=["All"],
             ).get("Messages", [])  # fmt: skip
+            if got and not messages:
+                deadline = time.monotonic() + self.source.window_seconds
             messages.extend(got)
             if messages and time.monotonic() >= deadline:
                 break
@@ -87,5 +96,6 @@ class QueuePoller:
         for start in range(0, len(done), RECEIVE_MAX):
             chunk = done[start : start + RECEIVE_MAX]
             self.sqs.delete_message_batch(
-                QueueUrl=self.url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )

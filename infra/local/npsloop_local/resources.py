@@ -12,7 +12,7 @@ from npsloop_local.template import ACCOUNT, REGION, STACK, Physical, Template
 
 def aws_client(service: str, endpoint: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 (moto's dummy keys)  # fmt: skip
 
 
 def physical_name(logical_id: str) -> str:
@@ -39,7 +39,9 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
         if rules:
-            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle(r) for r in rules]})
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle(r) for r in rules]}
+            )
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:s3:::{name}"
 
@@ -53,7 +55,9 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
             attributes["RedrivePolicy"] = json.dumps(names.resolve(props["RedrivePolicy"]))
         url = sqs.create_queue(QueueName=physical_name(logical), Attributes=attributes)["QueueUrl"]
         names.refs[logical] = url
-        names.arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        names.arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     for logical, props in template.of_type("AWS::Events::EventBus").items():
         names.refs[logical] = props["Name"]

@@ -153,7 +153,7 @@ class LocalStack:
             "AWS_LAMBDA_FUNCTION_NAME": fn.logical_id, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout), "TZ": "UTC", "LANG": "C.UTF-8",
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "infra" / "local")]),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")]),  # /var/task, /opt/python
         }  # fmt: skip
         return {**env, **runtime}
 
@@ -161,7 +161,9 @@ class LocalStack:
         functions = self.template.functions()
         for fn in functions:
             spec = WorkerSpec(fn.logical_id, fn.handler, fn.timeout, self.function_environment(fn))
-            self.pools[fn.logical_id] = WorkerPool(spec, self.options.http_workers if fn.routes else 1, self.options.log)
+            self.pools[fn.logical_id] = WorkerPool(
+                spec, self.options.http_workers if fn.routes else 1, self.options.log
+            )
         errors: list[BaseException] = []
 
         def start(pool: WorkerPool) -> None:
@@ -180,8 +182,8 @@ class LocalStack:
         sqs = aws_client("sqs", self.aws_url)
         for fn in functions:
             for source in fn.queues:
-                poller = QueuePoller(fn.logical_id, source, self.names.refs[source.queue], self.names.arns[source.queue],
-                                     sqs, self.pools[fn.logical_id].invoke)  # fmt: skip
+                url, arn = self.names.refs[source.queue], self.names.arns[source.queue]
+                poller = QueuePoller(fn.logical_id, source, url, arn, sqs, self.pools[fn.logical_id].invoke)
                 self.pollers.append(poller)
                 poller.start()
 

@@ -99,7 +99,7 @@ class Physical:
     def resolve(self, value: Any) -> Any:
         """Resolve Ref, Fn::GetAtt (Arn) and Fn::Sub against the local resources and parameters."""
         if isinstance(value, dict) and len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             if fn == "Ref":
                 return self._ref(arg)
             if fn == "Fn::GetAtt":
