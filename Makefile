@@ -19,8 +19,9 @@ install: $(STAMP)
 local: install
 	$(BIN)/npsloop local $(ARGS)
 
-## the whole test suite (unit, integration on moto, e2e against the local stack)
+## lint, then the whole test suite (unit, integration on moto, e2e against the local stack)
 test: install
+	$(BIN)/ruff check shared functions infra/local tests
 	$(BIN)/python -m pytest
 
 lint: install
