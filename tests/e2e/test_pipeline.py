@@ -114,6 +114,10 @@ def test_typeform_and_generic_webhooks_become_scored_records_on_the_right_contac
     )
     assert (counts["promoters"], counts.get("passives", 0), counts["detractors"]) == (1, 0, 1)
     local.wait_for(lambda: any("Too slow" in json.dumps(p) for p in slack.posts), what="the Slack alert")
+    log = local.log.read_text()
+    for personal in ("ada@acme.example", "Ada@Acme.example", "Setup took minutes", "Too slow"):
+        assert personal not in log, f"the functions' logs carry {personal!r}"
+    assert "detractor alert" in log
 
 
 def test_the_same_delivery_three_times_is_one_record_one_count_one_event(local, slack):
