@@ -1,6 +1,7 @@
 """ResponseReceived from SQS: classify, count exactly once in the aggregates, publish ResponseScored."""
 
 from aws_lambda_powertools import Logger
+
 from npsloop import wiring
 from npsloop.compute import Received, score_batch
 from npsloop.envelopes import batch_response, sqs_details

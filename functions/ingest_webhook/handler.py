@@ -1,18 +1,16 @@
 """POST /webhooks/{source}: a survey tool's delivery is archived, verified, parsed and recorded."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
 from npsloop import wiring
 from npsloop.envelopes import delivery_from_http
-from npsloop.errors import NpsloopError
+from npsloop.http import install_error_handlers, json_response
 from npsloop.ingest import receive
 
 app = APIGatewayHttpResolver()
+install_error_handlers(app)
 logger = Logger(service="npsloop")
-
-
-def _json(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.post("/webhooks/<source>")
@@ -21,17 +19,7 @@ def post_webhook(source: str) -> Response:
     delivery = delivery_from_http(app.current_event.raw_event, source)
     outcome = receive(delivery, secret=wiring.secret(settings.secret_arn), archive=archive, store=store, bus=bus,
                       max_body=settings.max_body_bytes)  # fmt: skip
-    return _json(outcome.status, outcome.body)
-
-
-@app.exception_handler(NpsloopError)
-def npsloop_error(exc: NpsloopError) -> Response:
-    return _json(exc.status, exc.body())
-
-
-@app.not_found
-def not_found(_exc: Exception) -> Response:
-    return _json(404, {"error": "no such route"})
+    return json_response(outcome.status, outcome.body)
 
 
 @logger.inject_lambda_context

@@ -1,6 +1,7 @@
 """ResponseScored from SQS: alert people about detractors."""
 
 from aws_lambda_powertools import Logger
+
 from npsloop import wiring
 from npsloop.envelopes import batch_response, sqs_details
 from npsloop.models import ScoredEvent

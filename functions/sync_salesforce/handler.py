@@ -1,6 +1,7 @@
 """ResponseScored from SQS, up to 200 at a time: upsert NPS_Response__c records matched to Contacts and Accounts."""
 
 from aws_lambda_powertools import Logger
+
 from npsloop import wiring
 from npsloop.envelopes import batch_response, sqs_details
 from npsloop.models import ScoredEvent

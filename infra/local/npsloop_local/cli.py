@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from npsloop_local.ops import add_target_arguments
 from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, StackOptions
 
 
@@ -55,6 +56,33 @@ def _send(args: argparse.Namespace) -> int:
     return 0 if answer.status_code < 400 else 1
 
 
+def _apikey(args: argparse.Namespace) -> int:
+    """Create (printed once, only its hash is stored), list or revoke API keys of a stack."""
+    from npsloop.apikeys import ApiKeyStore, new_key
+    from npsloop_local.ops import Target, TargetError
+
+    try:
+        target = Target.from_args(args)
+        store = ApiKeyStore(target.physical("ApiKeysTable"), target.client("dynamodb"))
+        if args.action == "create":
+            key = new_key()
+            record = store.add(key, args.name)
+            print(f"{key}\n(key id {record.key_id}; this is the only time the key is shown)")
+        elif args.action == "list":
+            for record in store.list():
+                state = "revoked" if record.revoked else "active"
+                print(f"{record.key_id}  {state:8} {record.created_at}  {record.name}")
+        elif not store.revoke(args.key_id):
+            print(f"npsloop apikey: no key with id {args.key_id}", file=sys.stderr)
+            return 1
+        else:
+            print(f"revoked {args.key_id}")
+    except TargetError as exc:
+        print(f"npsloop apikey: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("--url", default="http://127.0.0.1:3000", help="the stack's HTTP API")
     send.add_argument("--secrets", type=Path, help="the same --secrets file the stack was started with")
     send.set_defaults(run=_send)
+
+    apikey = commands.add_parser("apikey", help="API keys for the endpoints that require one")
+    actions = apikey.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key; it is printed once, only its hash is kept")
+    create.add_argument("--name", required=True, help="who or what uses the key, e.g. 'zapier'")
+    actions.add_parser("list", help="key ids, names, states")
+    revoke = actions.add_parser("revoke", help="stop a key from working (within a minute)")
+    revoke.add_argument("key_id", help="the key id shown by create/list (or the key itself)")
+    for action in (create, actions.choices["list"], revoke):
+        add_target_arguments(action)
+    apikey.set_defaults(run=_apikey)
 
     args = parser.parse_args(argv)
     return args.run(args)
