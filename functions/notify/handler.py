@@ -13,11 +13,11 @@ logger = Logger(service="npsloop")
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: object) -> dict:
-    details, failed = sqs_details(event, ScoredEvent)
+    queued, failed = sqs_details(event, ScoredEvent)
     secret = wiring.notify_secret()
-    for message_id, detail in details:
+    for message in queued:
         try:
-            notify(detail, secret)
+            notify(message.detail, secret)
         except ChannelError:
-            failed.append(message_id)
+            failed.append(message.message_id)
     return batch_response(failed)
