@@ -83,6 +83,33 @@ def _apikey(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    from npsloop_local.ops import Target, TargetError
+    from npsloop_local.salesforce_ops import redrive
+
+    try:
+        moved = redrive(Target.from_args(args), args.queue)
+    except TargetError as exc:
+        print(f"npsloop redrive: {exc}", file=sys.stderr)
+        return 1
+    for queue, count in moved.items():
+        print(f"{count} messages back in {queue}")
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from npsloop_local.ops import Target, TargetError
+    from npsloop_local.salesforce_ops import backfill, parse_since
+
+    try:
+        report = backfill(Target.from_args(args), parse_since(args.since), with_tasks=args.with_tasks)
+    except (TargetError, ValueError) as exc:
+        print(f"npsloop backfill: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     for action in (create, actions.choices["list"], revoke):
         add_target_arguments(action)
     apikey.set_defaults(run=_apikey)
+
+    redrive = commands.add_parser("redrive", help="move every DLQ's messages back to the queue they came from")
+    redrive.add_argument("--queue", help="only this queue or DLQ (logical id, e.g. SyncQueue)")
+    add_target_arguments(redrive)
+    redrive.set_defaults(run=_redrive)
+
+    backfill = commands.add_parser(
+        "backfill", help="re-sync stored responses into Salesforce (Bulk API 2.0 past 2,000)"
+    )
+    backfill.add_argument("--since", required=True, help="responses answered on or after this date (2026-01-31)")
+    backfill.add_argument("--with-tasks", action="store_true", help="also create detractor Tasks (off by default)")
+    add_target_arguments(backfill)
+    backfill.set_defaults(run=_backfill)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -126,12 +126,15 @@ class SalesforceClient:
         return Token(body["access_token"], body["instance_url"].rstrip("/"))
 
     # --- calls ------------------------------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
         """Call a REST path (`/services/data/...`); an expired session is refreshed once and the call replayed."""
         token = self._token()
+        extra = headers or {}
         for attempt in range(2):
             headers = {"Authorization": f"Bearer {token.access_token}", "Sforce-Call-Options": "client=npsloop",
-                       "Sforce-Mru": "updateMru=false"}  # fmt: skip
+                       "Sforce-Mru": "updateMru=false", **extra}  # fmt: skip
             try:
                 response = self.session.request(method, token.instance_url + path, headers=headers, timeout=TIMEOUT,
                                                 **kwargs)  # fmt: skip

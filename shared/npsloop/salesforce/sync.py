@@ -39,6 +39,7 @@ class SyncConfig:
     unmatched: str = "keep"  # "keep": the response stays unlinked; "lead": a Lead (LeadSource "NPS") is created
     person_accounts: bool = False  # match Person Accounts by PersonEmail too
     create_tasks: bool = True
+    tasks_for_history: bool = False  # history is not news; only a backfill asked for Tasks makes them for it
 
 
 def salesforce_id(value: str | None, prefix: str) -> str | None:
@@ -94,7 +95,11 @@ def task_subject(event: ScoredEvent) -> str:
 
 
 def wants_task(event: ScoredEvent, config: SyncConfig) -> bool:
-    return config.create_tasks and event.category is Category.DETRACTOR and not event.historical
+    return (
+        config.create_tasks
+        and event.category is Category.DETRACTOR
+        and (config.tasks_for_history or not event.historical)
+    )
 
 
 def due_date(today: date, business_days: int = TASK_DUE_BUSINESS_DAYS) -> date:
