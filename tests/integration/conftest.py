@@ -27,14 +27,11 @@ def _free_port():
 
 @pytest.fixture(scope="session")
 def moto_url():
-    from moto.events.utils import EventTemplateParser
     from moto.server import ThreadedMotoServer
 
-    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
-    if '"account"' not in template:
-        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
-            '"source": "<source>",', '"source": "<source>", "account": "<account>",'
-        )
+    from npsloop_local.moto_server import patch_eventbridge_envelope
+
+    patch_eventbridge_envelope()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

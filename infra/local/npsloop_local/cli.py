@@ -110,6 +110,13 @@ def _backfill(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from npsloop_local import bench_salesforce
+
+    bench_salesforce.run(as_json=args.json)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--with-tasks", action="store_true", help="also create detractor Tasks (off by default)")
     add_target_arguments(backfill)
     backfill.set_defaults(run=_backfill)
+
+    bench = commands.add_parser("bench", help="measure: Salesforce API calls per 1,000 responses against a naive sync")
+    bench.add_argument("which", choices=["salesforce"], help="what to measure")
+    bench.add_argument("--json", action="store_true", help="one JSON object per figure and line")
+    bench.set_defaults(run=_bench)
 
     args = parser.parse_args(argv)
     return args.run(args)

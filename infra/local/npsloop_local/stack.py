@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import sys
@@ -132,17 +131,9 @@ class LocalStack:
 
     # --- parts ----------------------------------------------------------------------------------------------
     def _start_moto(self) -> None:
-        from moto.events.utils import EventTemplateParser
-        from moto.server import ThreadedMotoServer
+        from npsloop_local.moto_server import MotoServer
 
-        # moto leaves out the envelope's "account" (reference/moto-and-sam.md §3.1); real EventBridge sends it
-        template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
-        if '"account"' not in template:
-            EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
-                '"source": "<source>",', '"source": "<source>", "account": "<account>",'
-            )
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
-        self.moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
+        self.moto = MotoServer(HOST, self.aws_port, self.options.log)
         self.moto.start()
 
     def function_environment(self, fn: Any) -> dict[str, str]:

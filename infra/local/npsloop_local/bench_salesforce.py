@@ -1,0 +1,182 @@
+"""`npsloop bench salesforce`: Salesforce API calls per 1,000 responses, npsloop's sync against a naive one.
+
+1,000 responses from 800 distinct contacts across 300 accounts, 20% detractors, go through the whole local
+stack (webhook, score, sync); the stand-in counts the API calls as Salesforce would. Then a naive sync of the
+same responses, one record at a time (lookup, upsert, contact update, a Task per detractor), runs against the
+same stand-in, and the two are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from npsloop.salesforce.sync import soql_string
+from npsloop_local.resources import aws_client
+from npsloop_local.signing import standard_webhooks_headers
+from npsloop_local.stack import LocalStack, StackOptions
+
+RESPONSES, CONTACTS, ACCOUNTS, DETRACTOR_SHARE = 1_000, 800, 300, 0.2
+API = "/services/data/v62.0"
+
+
+class StandinSession:
+    """Talks to the stand-in as an admin or a naive integration would."""
+
+    def __init__(self, url: str):
+        self.url = url
+        grant = {"grant_type": "client_credentials", "client_id": "bench", "client_secret": "bench"}
+        token = requests.post(f"{url}/services/oauth2/token", data=grant, timeout=30)
+        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        answer = requests.request(method, f"{self.url}{API}/{path}", headers=self.headers, timeout=60, **kwargs)
+        answer.raise_for_status()
+        return answer
+
+    def create_all(self, sobject: str, records: list[dict[str, Any]]) -> list[str]:
+        ids = []
+        for start in range(0, len(records), 200):
+            chunk = [{"attributes": {"type": sobject}, **r} for r in records[start : start + 200]]
+            ids += [
+                r["id"]
+                for r in self.call("POST", "composite/sobjects", json={"allOrNone": True, "records": chunk}).json()
+            ]
+        return ids
+
+    def stats(self) -> dict[str, Any]:
+        return requests.get(f"{self.url}/__standin/stats", timeout=30).json()
+
+    def reset_stats(self) -> None:
+        requests.post(f"{self.url}/__standin/stats/reset", timeout=30)
+
+    def count(self, sobject: str) -> int:
+        return len(requests.get(f"{self.url}/__standin/records/{sobject}", timeout=60).json())
+
+
+def responses(seed: int = 7) -> list[dict[str, Any]]:
+    """1,000 answers: every one of the 800 contacts answers once, 200 of them twice; a fifth are detractors."""
+    rng = random.Random(seed)  # noqa: S311 (a reproducible data set, not a secret)
+    who = list(range(CONTACTS)) + rng.sample(range(CONTACTS), RESPONSES - CONTACTS)
+    rng.shuffle(who)
+    detractors = set(rng.sample(range(RESPONSES), int(RESPONSES * DETRACTOR_SHARE)))
+    return [{"response_id": f"bench-{i}", "email": f"contact{c}@bench.example",
+             "score": rng.randint(0, 6) if i in detractors else rng.randint(7, 10),
+             "responded_at": f"2026-11-{1 + i % 20:02d}T{i % 24:02d}:00:00Z", "touchpoint": "bench"}
+            for i, c in enumerate(who)]  # fmt: skip
+
+
+def seed_org(org: StandinSession) -> None:
+    accounts = org.create_all("Account", [{"Name": f"Account {a}"} for a in range(ACCOUNTS)])
+    org.create_all("Contact", [{"LastName": f"Contact {c}", "Email": f"contact{c}@bench.example",
+                                "AccountId": accounts[c % ACCOUNTS]} for c in range(CONTACTS)])  # fmt: skip
+
+
+def run_pipeline(
+    stack: LocalStack, org: StandinSession, answers: list[dict[str, Any]], timeout_s: float = 900
+) -> float:
+    """Post every answer signed to the stack and wait until each is a record in the stand-in; returns seconds."""
+    secret = stack.secret["sources"]["generic"]["signing_secret"]
+
+    def post(answer: dict[str, Any]) -> None:
+        body = json.dumps(answer).encode()
+        headers = {"content-type": "application/json", **standard_webhooks_headers(secret, body)}
+        reply = requests.post(f"{stack.api_url}/webhooks/generic", data=body, headers=headers, timeout=60)
+        if reply.status_code != 202:
+            raise RuntimeError(f"the stack answered {reply.status_code}: {reply.text}")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(post, answers))
+    deadline = started + timeout_s
+    while org.count("NPS_Response__c") < len(answers) or org.count("Task") < _detractors(answers) or busy(stack):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the pipeline did not sync every response in time")
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def busy(stack: LocalStack) -> bool:
+    """Whether any consumer queue still holds a message, visible or in flight."""
+    sqs = aws_client("sqs", stack.aws_url)
+    for queue in ("ScoreQueue", "SyncQueue"):
+        attrs = sqs.get_queue_attributes(QueueUrl=stack.names.refs[queue], AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]  # fmt: skip
+        if any(int(v) for v in attrs.values()):
+            return True
+    return False
+
+
+def _detractors(answers: list[dict[str, Any]]) -> int:
+    return sum(1 for a in answers if a["score"] <= 6)
+
+
+def naive_sync(org: StandinSession, answers: list[dict[str, Any]]) -> None:
+    """What a one-record-at-a-time integration (a Zap per response) spends: lookup, upsert, contact, task."""
+    for a in answers:
+        soql = f"SELECT Id, AccountId FROM Contact WHERE Email = {soql_string(a['email'])}"  # noqa: S608 (escaped)
+        found = org.call("GET", "query", params={"q": soql})
+        contact = (found.json()["records"] or [{}])[0]
+        org.call("PATCH", f"sobjects/NPS_Response__c/Response_Id__c/generic:{a['response_id']}",
+                 json={"Score__c": a["score"], "Contact__c": contact.get("Id")})  # fmt: skip
+        if contact:
+            org.call("PATCH", f"sobjects/Contact/{contact['Id']}", json={"NPS_Last_Score__c": a["score"]})
+        if a["score"] <= 6:
+            org.call("POST", "sobjects/Task", json={"Subject": f"NPS detractor (naive) {a['response_id']}",
+                                                    "WhoId": contact.get("Id")})  # fmt: skip
+
+
+def figures(npsloop_stats: dict[str, Any], naive_stats: dict[str, Any], seconds: float) -> list[dict[str, Any]]:
+    per_1000 = 1000 / RESPONSES
+    ours, naive = npsloop_stats["total"] * per_1000, naive_stats["total"] * per_1000
+    out = [
+        {"figure": f"salesforce_calls.{kind}", "value": n, "unit": "calls"}
+        for kind, n in sorted(npsloop_stats["by_kind"].items())
+    ]
+    out += [
+        {"figure": f"salesforce_calls_naive.{kind}", "value": n, "unit": "calls"}
+        for kind, n in sorted(naive_stats["by_kind"].items())
+    ]
+    out.append({"figure": "salesforce_calls_per_1000_responses", "value": ours, "unit": "calls",
+                "baseline": naive, "ratio": naive / ours if ours else None})  # fmt: skip
+    out.append({"figure": "pipeline_seconds_for_1000_responses", "value": round(seconds, 1), "unit": "s"})
+    return out
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'figure':<45} {'value':>10} {'unit':<6} {'naive':>10} {'ratio':>8}"]
+    for r in rows:
+        baseline = "" if "baseline" not in r else f"{r['baseline']:>10.0f}"
+        ratio = "" if r.get("ratio") is None else f"{r['ratio']:>8.1f}"
+        lines.append(f"{r['figure']:<45} {r['value']:>10} {r['unit']:<6} {baseline:>10} {ratio:>8}")
+    return "\n".join(lines)
+
+
+def run(as_json: bool = False) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="npsloop-bench-") as tmp, (Path(tmp) / "stack.log").open("w") as log:
+        stack = LocalStack(StackOptions(port=0, salesforce_port=0, aws_port=0, log=log))
+        stack.start()
+        try:
+            org = StandinSession(stack.standin.url)
+            seed_org(org)
+            answers = responses()
+            org.reset_stats()
+            seconds = run_pipeline(stack, org, answers)
+            ours = org.stats()
+            org.reset_stats()
+            naive_sync(org, answers)
+            naive = org.stats()
+        finally:
+            stack.stop()
+    rows = figures(ours, naive, seconds)
+    print("\n".join(json.dumps(r) for r in rows) if as_json else table(rows))
+    if not as_json:
+        print(json.dumps(rows[-2]))
+    return rows
