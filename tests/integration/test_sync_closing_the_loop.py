@@ -187,3 +187,20 @@ def test_past_the_api_share_the_sync_holds_batches_back(stack, context):
     finally:
         small.stop()
         sf_client._tokens.clear()
+
+
+def test_unable_to_lock_row_is_retried_and_the_rest_of_the_batch_goes_through(org, stack, context):
+    rule = {
+        "sobject": "NPS_Response__c",
+        "field": "Response_Id__c",
+        "equals": "generic:2",
+        "errorCode": "UNABLE_TO_LOCK_ROW",
+        "message": "unable to obtain exclusive access to this record",
+    }
+    requests.post(f"{org.url}/__standin/validation", json=rule, timeout=10)
+    event = {"Records": [scored_record(9, 1), scored_record(9, 2), scored_record(9, 3)]}
+    assert sync.lambda_handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert sorted(r["Response_Id__c"] for r in records(org)) == ["generic:1", "generic:3"]
+    requests.delete(f"{org.url}/__standin/validation", timeout=10)
+    assert sync.lambda_handler({"Records": [scored_record(9, 2)]}, context) == {"batchItemFailures": []}
+    assert len(records(org)) == 3

@@ -126,3 +126,21 @@ def test_archive_bucket_is_versioned_encrypted_private_and_expires_unauthenticat
     assert rules["expire-unauthenticated-deliveries"]["Prefix"] == UNAUTHENTICATED_PREFIX
     assert rules["expire-unauthenticated-deliveries"]["ExpirationInDays"] == 7
     assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+
+
+def test_every_dlq_and_the_sync_have_an_alarm_that_notifies_the_topic(cfn):
+    queues = of_type(cfn, "AWS::SQS::Queue")
+    dlqs = {q for q, r in queues.items() if "RedrivePolicy" not in r["Properties"]}
+    alarms = of_type(cfn, "AWS::CloudWatch::Alarm").values()
+    watched = {
+        d["Value"]["Fn::GetAtt"][0] for a in alarms for d in a["Properties"]["Dimensions"] if d["Name"] == "QueueName"
+    }
+    assert watched == dlqs
+    assert any(
+        d["Name"] == "FunctionName" and d["Value"] == {"Ref": "SyncSalesforceFunction"}
+        for a in alarms
+        for d in a["Properties"]["Dimensions"]
+    )
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+    subscription = next(iter(of_type(cfn, "AWS::SNS::Subscription").values()))
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
