@@ -161,3 +161,45 @@ def generic_headers(body: bytes, secret=GENERIC_SECRET, msg_id="msg_1"):
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode()),
     }
+
+
+@pytest.fixture(scope="session")
+def standin():
+    from npsloop_local.standin import SalesforceStandin
+
+    server = SalesforceStandin()
+    server.start("127.0.0.1", 0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(standin, stack):
+    """The stand-in wiped clean, the stack's secret pointed at it, and `org.create(sobject, fields)` for setup."""
+    from npsloop.salesforce import client as sf_client
+
+    from .salesforce import use_secret
+
+    requests.post(f"{standin.url}/__standin/reset", timeout=10)
+    sf_client._tokens.clear()
+    sf_client._refused.clear()
+    use_secret(stack, {"login_url": standin.url, "client_id": "c", "client_secret": "s"})
+    token = requests.post(
+        f"{standin.url}/services/oauth2/token",
+        timeout=10,
+        data={"grant_type": "client_credentials", "client_id": "t", "client_secret": "t"},
+    ).json()
+
+    def create(sobject, fields):
+        answer = requests.post(
+            f"{standin.url}/services/data/v62.0/sobjects/{sobject}",
+            json=fields,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
+    standin.create = create
+    yield standin
+    sf_client._tokens.clear()

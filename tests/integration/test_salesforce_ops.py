@@ -1,41 +1,16 @@
 """`npsloop redrive` and `npsloop backfill` against moto and the Salesforce stand-in."""
 
-import json
 from datetime import UTC, datetime
 
-import pytest
 import requests
 from sync_salesforce import handler as sync
 
 from npsloop.models import CanonicalResponse, iso
-from npsloop.salesforce import client as sf_client
 from npsloop_local.cli import main as npsloop
 from npsloop_local.ops import Target
 from npsloop_local.salesforce_ops import backfill
-from npsloop_local.standin import SalesforceStandin
 
-from .test_sync_salesforce import records, scored_record, stats
-
-
-@pytest.fixture(scope="module")
-def standin():
-    server = SalesforceStandin()
-    server.start("127.0.0.1", 0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def org(standin, stack):
-    requests.post(f"{standin.url}/__standin/reset", timeout=10)
-    sf_client._tokens.clear()
-    stack.client("secretsmanager").put_secret_value(
-        SecretId=stack.names.refs["AppSecret"],
-        SecretString=json.dumps(
-            {"sources": {}, "salesforce": {"login_url": standin.url, "client_id": "c", "client_secret": "s"}}
-        ),
-    )
-    return standin
+from .salesforce import records, scored_record, stats
 
 
 def peek(stack, queue):

@@ -10,51 +10,7 @@ from sync_salesforce import handler as sync
 from npsloop.salesforce import client as sf_client
 from npsloop_local.standin import SalesforceStandin
 
-from .test_sync_salesforce import records, scored_record, stats
-
-
-@pytest.fixture(scope="module")
-def standin():
-    server = SalesforceStandin()
-    server.start("127.0.0.1", 0)
-    yield server
-    server.stop()
-
-
-def use_secret(stack, salesforce):
-    stack.client("secretsmanager").put_secret_value(
-        SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps({"sources": {}, "salesforce": salesforce})
-    )
-
-
-@pytest.fixture
-def org(standin, stack):
-    requests.post(f"{standin.url}/__standin/reset", timeout=10)
-    sf_client._tokens.clear()
-    sf_client._refused.clear()
-    use_secret(stack, {"login_url": standin.url, "client_id": "c", "client_secret": "s"})
-    token = requests.post(
-        f"{standin.url}/services/oauth2/token",
-        timeout=10,
-        data={"grant_type": "client_credentials", "client_id": "t", "client_secret": "t"},
-    ).json()
-
-    def create(sobject, fields):
-        answer = requests.post(
-            f"{standin.url}/services/data/v62.0/sobjects/{sobject}",
-            json=fields,
-            timeout=10,
-            headers={"Authorization": f"Bearer {token['access_token']}"},
-        )
-        assert answer.status_code == 201, answer.text
-        return answer.json()["id"]
-
-    standin.create = create
-    return standin
-
-
-def get(standin, sobject, record_id):
-    return next(r for r in records(standin, sobject) if r["Id"] == record_id)
+from .salesforce import get, records, scored_record, stats, use_secret
 
 
 def test_detractor_gets_one_task_on_the_account_owner_and_the_fields_close_the_loop(org, stack, context):
