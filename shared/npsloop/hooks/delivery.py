@@ -100,7 +100,8 @@ def deliver(message: DeliveryMessage, receive_count: int, *, hooks: HookStore, s
         address = targets.resolve(target, allow_loopback=allow_loopback, resolver=resolver)
     except targets.UnsafeTargetError as exc:
         return Outcome(Result.RETRY, f"target refused: {exc.message}", backoff(receive_count, config))
-    if not _wait_for_slot(state, f"{target.host}:{target.port}", config.per_second):
+    # per target URL: each Zapier hook has its own 30/s limit, and all of them share one host
+    if not _wait_for_slot(state, sub.target_url, config.per_second):
         return Outcome(Result.RETRY, "rate limit of the target", 1)
     body = json.dumps(message.payload, separators=(",", ":")).encode()
     now = datetime.now(UTC)
