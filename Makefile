@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install local test lint bench layer-requirements clean
+ZAPIER := infra/zapier
+
+.PHONY: install local test lint bench layer-requirements clean zapier-test
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "npsloop needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -19,10 +21,23 @@ install: $(STAMP)
 local: install
 	$(BIN)/npsloop local $(ARGS)
 
-## lint, then the whole test suite (unit, integration on moto, e2e against the local stack)
+## lint, then the whole test suite (unit, integration on moto, e2e against the local stack), then the Zapier app's
 test: install
 	$(BIN)/ruff check shared functions infra/local tests
 	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory zapier-test
+
+$(ZAPIER)/node_modules/.installed-stamp: $(ZAPIER)/package-lock.json
+	cd $(ZAPIER) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## the Zapier integration's offline tests (HTTP mocked); needs Node 18+ and npm
+zapier-test:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(ZAPIER)/node_modules/.installed-stamp && cd $(ZAPIER) && npm test --silent; \
+	else \
+		echo "*** SKIPPED the Zapier app tests (infra/zapier): npm not found; install Node 18+ to run them ***"; \
+	fi
 
 ## benchmarks (never part of the tests): Salesforce API calls per 1,000 responses against a naive sync
 bench: install
@@ -37,4 +52,4 @@ layer-requirements: install
 	$(BIN)/python -m npsloop_local.packaging
 
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .aws-sam $(ZAPIER)/node_modules

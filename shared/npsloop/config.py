@@ -48,6 +48,38 @@ class SyncSettings(_Settings):
 
 class NotifySettings(_Settings):
     secret_arn: str
+    notify_table: str
+    opt_outs_table: str
+    hooks_table: str
+    deliveries_queue_url: str
+    ses_configuration_set: str | None = None
+    public_api_url: str | None = None  # the secret's notify.public_url wins (a custom domain)
+    salesforce_api_version: str = "62.0"
+
+
+class HooksApiSettings(_Settings):
+    api_keys_table: str
+    hooks_table: str
+    notify_table: str
+    allow_loopback_targets: bool = False  # only the local stack sets it (`npsloop local --allow-loopback-targets`)
+
+
+class DeliverSettings(_Settings):
+    secret_arn: str
+    hooks_table: str
+    notify_table: str
+    deliveries_queue_url: str
+    deliveries_dlq_url: str
+    allow_loopback_targets: bool = False
+
+
+class UnsubscribeSettings(_Settings):
+    secret_arn: str
+    opt_outs_table: str
+
+
+class EmailFeedbackSettings(_Settings):
+    opt_outs_table: str
 
 
 S = TypeVar("S", bound=_Settings)

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from npsloop.errors import ConfigurationError
+from npsloop.notify.config import HooksConfig, NotifyConfig
 
 CACHE_SECONDS = 300
 
@@ -40,20 +41,16 @@ class SalesforceSecret(BaseModel):
         return "https://test.salesforce.com" if sandbox else "https://login.salesforce.com"
 
 
-class NotifySecret(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    slack_webhook_url: str | None = None
-
-
 class AppSecret(BaseModel):
-    """Shape of the secret: `{"sources": {"<source>": {"signing_secret": …}}, "salesforce": {…}, "notify": {…}}`."""
+    """Shape of the secret: `{"sources": {"<source>": {"signing_secret": …}}, "salesforce": {…}, "notify": {…},
+    "hooks": {…}}` (notify and hooks: npsloop.notify.config)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     sources: dict[str, dict[str, str]] = Field(default_factory=dict)
     salesforce: dict[str, Any] | None = None  # validated where it is used, so ingest never fails on it
-    notify: NotifySecret = Field(default_factory=NotifySecret)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    hooks: HooksConfig = Field(default_factory=HooksConfig)
 
     def source(self, name: str) -> dict[str, str]:
         return self.sources.get(name, {})

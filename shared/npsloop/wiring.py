@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from functools import cache
 
-from npsloop.config import IngestSettings, NotifySettings, ScoreSettings, SyncSettings, settings
+from npsloop.apikeys import ApiKeyStore
+from npsloop.config import (
+    DeliverSettings,
+    EmailFeedbackSettings,
+    HooksApiSettings,
+    IngestSettings,
+    NotifySettings,
+    ScoreSettings,
+    SyncSettings,
+    UnsubscribeSettings,
+    settings,
+)
+from npsloop.hooks.store import HookStore
 from npsloop.salesforce.client import SalesforceClient
 from npsloop.salesforce.service import Pacing, SyncPorts
 from npsloop.salesforce.sync import SyncConfig
@@ -13,6 +25,9 @@ from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.archive import RawArchive
 from npsloop.stores.bus import EventBus
 from npsloop.stores.dead_letters import DeadLetters
+from npsloop.stores.deliveries import DeliveryQueue
+from npsloop.stores.notify_state import NotifyState
+from npsloop.stores.optouts import OptOutStore
 from npsloop.stores.queue import WorkQueue
 from npsloop.stores.responses import ResponseStore
 
@@ -66,3 +81,64 @@ def _salesforce_client(creds, api_version: str) -> SalesforceClient:  # type: ig
 
 def notify_secret() -> AppSecret:
     return secret(settings(NotifySettings).secret_arn)
+
+
+def notify():  # type: ignore[no-untyped-def]
+    """The notify ports for this invocation (stores cached; channels follow the secret, which may rotate)."""
+    from npsloop.notify.email import EmailChannel, Mailer
+    from npsloop.notify.service import NotifyPorts
+    from npsloop.notify.slack import SlackChannel
+    from npsloop.notify.teams import TeamsChannel
+
+    s = settings(NotifySettings)
+    app = secret(s.secret_arn)
+    cfg = app.notify
+    state, hooks, deliveries, optouts = _notify_stores()
+    mailer = Mailer(cfg.email.sender, reply_to=cfg.email.reply_to,
+                    configuration_set=s.ses_configuration_set) if cfg.email.sender else None  # fmt: skip
+    channels: dict = {}
+    if cfg.slack_webhook_url:
+        channels["slack"] = SlackChannel(cfg.slack_webhook_url)
+    if cfg.teams_webhook_url:
+        channels["teams"] = TeamsChannel(cfg.teams_webhook_url)
+    if mailer:
+        channels["email"] = EmailChannel(mailer)
+    sf = None
+    if app.salesforce:
+        creds = app.salesforce_credentials()
+        sf = lambda: _salesforce_client(creds, s.salesforce_api_version)  # noqa: E731
+    sf_url = cfg.salesforce_instance_url or (app.salesforce or {}).get("login_url")
+    ports = NotifyPorts(state, hooks, deliveries, optouts, channels, mailer, sf, cfg.public_url or s.public_api_url,
+                        sf_url)  # fmt: skip
+    return cfg, ports
+
+
+@cache
+def _notify_stores() -> tuple[NotifyState, HookStore, DeliveryQueue, OptOutStore]:
+    s = settings(NotifySettings)
+    return (NotifyState(s.notify_table), HookStore(s.hooks_table), DeliveryQueue(s.deliveries_queue_url),
+            OptOutStore(s.opt_outs_table))  # fmt: skip
+
+
+@cache
+def hooks_api() -> tuple[HooksApiSettings, ApiKeyStore, HookStore, NotifyState]:
+    s = settings(HooksApiSettings)
+    return s, ApiKeyStore(s.api_keys_table), HookStore(s.hooks_table), NotifyState(s.notify_table)
+
+
+@cache
+def deliver() -> tuple[DeliverSettings, HookStore, NotifyState, DeliveryQueue, DeadLetters]:
+    s = settings(DeliverSettings)
+    return (s, HookStore(s.hooks_table), NotifyState(s.notify_table), DeliveryQueue(s.deliveries_queue_url),
+            DeadLetters(s.deliveries_dlq_url))  # fmt: skip
+
+
+@cache
+def unsubscribe() -> tuple[UnsubscribeSettings, OptOutStore]:
+    s = settings(UnsubscribeSettings)
+    return s, OptOutStore(s.opt_outs_table)
+
+
+@cache
+def email_feedback() -> OptOutStore:
+    return OptOutStore(settings(EmailFeedbackSettings).opt_outs_table)

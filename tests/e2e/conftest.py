@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"e2e-generic-secret").decode()
 TYPEFORM_SECRET = "e2e-typeform-secret"
 READY_TIMEOUT_S = 90
+API_KEY = "npl_e2e-key"
 
 
 def free_port():
@@ -146,6 +147,6 @@ def local(tmp_path_factory, slack):
         "sources": {"generic": {"signing_secret": GENERIC_SECRET}, "typeform": {"signing_secret": TYPEFORM_SECRET}},
         "notify": {"slack_webhook_url": slack.url},
     }
-    stack = start_local(tmp_path_factory.mktemp("local"), secrets=secrets)
+    stack = start_local(tmp_path_factory.mktemp("local"), "--api-key", API_KEY, secrets=secrets)
     yield stack
     assert stop_local(stack) == 0

@@ -50,6 +50,8 @@ def _clear_caches():
     wiring.ingest.cache_clear()
     wiring.score.cache_clear()
     wiring._salesforce_client.cache_clear()
+    for factory in (wiring._notify_stores, wiring.hooks_api, wiring.deliver, wiring.unsubscribe, wiring.email_feedback):
+        factory.cache_clear()
     parameters.clear_caches()
 
 

@@ -61,7 +61,11 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
             function = next(part.split(".Arn")[0] for part in uri.split("${") if ".Arn}" in part)
             assert function in cfn, f"{method.upper()} {path} points at a missing function"
             routes_by_function.setdefault(function, set()).add(f"{method.upper()} {path}")
-    assert routes_by_function == {"IngestWebhookFunction": {"POST /webhooks/{source}"}}
+    assert routes_by_function == {
+        "IngestWebhookFunction": {"POST /webhooks/{source}"},
+        "HooksApiFunction": {"POST /hooks", "DELETE /hooks/{hook_id}", "GET /me", "GET /responses"},
+        "UnsubscribeFunction": {"GET /unsubscribe", "POST /unsubscribe"},
+    }
     for function, routes in routes_by_function.items():
         handler = cfn[function]["Properties"]["Handler"]
         module = importlib.import_module(handler.rsplit(".", 1)[0])
@@ -78,7 +82,7 @@ def test_api_is_throttled(cfn):
 def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failures(cfn):
     queues = of_type(cfn, "AWS::SQS::Queue")
     mappings = of_type(cfn, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 3
+    assert len(mappings) == 5
     for mapping in mappings.values():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -92,12 +96,15 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
         for t in r["Properties"]["Targets"]
     }
     consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
-    assert rule_targets == consumer_queues
+    # fed by a rule, by notify's fan-out (deliveries), or by SES through SNS (bounces and complaints)
+    subscriptions = of_type(cfn, "AWS::SNS::Subscription").values()
+    sns_fed = {s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions if s["Properties"]["Protocol"] == "sqs"}
+    assert rule_targets | {"DeliveriesQueue"} | sns_fed == consumer_queues
 
 
 def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
     functions = of_type(cfn, "AWS::Lambda::Function")
-    assert len(functions) == 4
+    assert len(functions) == 8
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12"
@@ -142,5 +149,5 @@ def test_every_dlq_and_the_sync_have_an_alarm_that_notifies_the_topic(cfn):
         for d in a["Properties"]["Dimensions"]
     )
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
-    subscription = next(iter(of_type(cfn, "AWS::SNS::Subscription").values()))
-    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    emails = [s for s in of_type(cfn, "AWS::SNS::Subscription").values() if s["Properties"]["Protocol"] == "email"]
+    assert [s["Properties"]["Endpoint"] for s in emails] == [{"Ref": "AlarmEmail"}]

@@ -15,7 +15,8 @@ from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, S
 
 def _local(args: argparse.Namespace) -> int:
     options = StackOptions(port=args.port, salesforce_port=args.salesforce_port, aws_port=args.aws_port,
-                           state_dir=args.state_dir, api_keys=args.api_key, secrets_file=args.secrets)  # fmt: skip
+                           state_dir=args.state_dir, api_keys=args.api_key, secrets_file=args.secrets,
+                           allow_loopback_targets=args.allow_loopback_targets)  # fmt: skip
     try:
         stack = LocalStack(options)
     except StackConfigError as exc:
@@ -117,6 +118,39 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hooks(args: argparse.Namespace) -> int:
+    """Subscribe a URL (a "Webhooks by Zapier" Catch Hook, say) to an event, list subscriptions, remove one."""
+    from npsloop.hooks.store import HookStore
+    from npsloop.hooks.targets import UnsafeTargetError, check
+    from npsloop_local.ops import Target, TargetError
+
+    try:
+        target = Target.from_args(args)
+        store = HookStore(target.physical("HooksTable"), target.client("dynamodb"))
+        if args.action == "add":
+            if args.allow_loopback_targets and not target.local:
+                print("npsloop hooks: --allow-loopback-targets is for the local stack only", file=sys.stderr)
+                return 2
+            check(args.url, allow_loopback=args.allow_loopback_targets)
+            sub = store.add(args.url, args.event, "cli")
+            print(f"{sub.id}  {sub.event}  {sub.target_url}\nsigning secret (Standard Webhooks): {sub.secret}")
+        elif args.action == "list":
+            for sub in store.list():
+                print(f"{sub.id}  {sub.event:20} {sub.created_at}  {sub.created_by:12} {sub.target_url}")
+        elif not store.delete(args.id):
+            print(f"npsloop hooks: no subscription {args.id}", file=sys.stderr)
+            return 1
+        else:
+            print(f"removed {args.id}")
+    except UnsafeTargetError as exc:
+        print(f"npsloop hooks: {exc.message}", file=sys.stderr)
+        return 2
+    except TargetError as exc:
+        print(f"npsloop hooks: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--state-dir", type=Path, help="keep data here between runs (default: start empty)")
     local.add_argument("--api-key", action="append", default=[], help="an API key accepted from the start (repeatable)")
     local.add_argument("--secrets", type=Path, help="JSON shaped like the deployed secret; only 'sources' is required")
+    local.add_argument("--allow-loopback-targets", action="store_true",
+                       help="let hooks target http://127.0.0.1 (for tests; nothing else private is admitted)")
     local.set_defaults(run=_local)
 
     send = commands.add_parser("send", help="POST a JSON body to the local stack, signed as SOURCE signs")
@@ -165,6 +201,21 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("which", choices=["salesforce"], help="what to measure")
     bench.add_argument("--json", action="store_true", help="one JSON object per figure and line")
     bench.set_defaults(run=_bench)
+
+    from npsloop.hooks import EVENTS
+
+    hooks = commands.add_parser("hooks", help="REST-hook subscriptions, e.g. a 'Webhooks by Zapier' Catch Hook URL")
+    hook_actions = hooks.add_subparsers(dest="action", required=True)
+    add = hook_actions.add_parser("add", help="deliver EVENT to URL (prints the subscription's signing secret)")
+    add.add_argument("--url", required=True, help="https URL of a public host, e.g. https://hooks.zapier.com/...")
+    add.add_argument("--event", required=True, choices=EVENTS)
+    add.add_argument("--allow-loopback-targets", action="store_true", help="admit http://127.0.0.1 (local tests)")
+    hook_actions.add_parser("list", help="subscriptions: id, event, created, by whom, URL")
+    remove = hook_actions.add_parser("remove", help="stop deliveries to a subscription")
+    remove.add_argument("id", help="the subscription id shown by add/list")
+    for action in (add, hook_actions.choices["list"], remove):
+        add_target_arguments(action)
+    hooks.set_defaults(run=_hooks)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -71,6 +71,21 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
         events.put_targets(Rule=rule, EventBusName=bus, Targets=targets)
         names.refs[logical], names.arns[logical] = rule, arn
 
+    sns = aws_client("sns", endpoint)
+    for logical in template.of_type("AWS::SNS::Topic"):
+        arn = sns.create_topic(Name=physical_name(logical))["TopicArn"]
+        names.refs[logical] = names.arns[logical] = arn
+    for logical, props in template.of_type("AWS::SNS::Subscription").items():
+        names.refs[logical] = sns.subscribe(TopicArn=names.resolve(props["TopicArn"]), Protocol=props["Protocol"],
+                                            Endpoint=names.resolve(props["Endpoint"]))["SubscriptionArn"]  # fmt: skip
+
+    ses = aws_client("ses", endpoint)
+    for logical in template.of_type("AWS::SES::ConfigurationSet"):
+        ses.create_configuration_set(ConfigurationSet={"Name": physical_name(logical)})
+        names.refs[logical] = physical_name(logical)
+    # The HTTP API is served by the local stack itself; functions get its real URL as an override (stack.py).
+    names.refs["HttpApi"] = "local"
+
     for logical in template.of_type("AWS::SecretsManager::Secret"):
         arn = secrets.create_secret(Name=physical_name(logical), SecretString=json.dumps(secret_value))["ARN"]
         names.refs[logical] = names.arns[logical] = arn

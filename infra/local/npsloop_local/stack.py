@@ -37,6 +37,7 @@ class StackOptions:
     api_keys: list[str] = field(default_factory=list)
     secrets_file: Path | None = None
     http_workers: int = 2
+    allow_loopback_targets: bool = False  # hooks may target http://127.0.0.1 (tests only)
     log: TextIO = sys.stdout
 
 
@@ -88,6 +89,7 @@ class LocalStack:
         self.moto: Any = None
         self.standin: Any = None
         self.api: HttpApi | None = None
+        self.api_port = _free(options.port)
         self._tmp = tempfile.TemporaryDirectory(prefix="npsloop-local-")
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -104,12 +106,13 @@ class LocalStack:
         self.names = create_all(self.template, self.aws_url, self.secret)
         if self.options.state_dir:
             state.load(self.options.state_dir, self.names, self.aws_url)
+        self._verify_sender()
         keys = ApiKeyStore(self.names.refs["ApiKeysTable"], aws_client("dynamodb", self.aws_url))
         for number, key in enumerate(self.options.api_keys, 1):
             keys.add(key, f"--api-key {number}")
         self._start_functions()
         routes = [(route, self.pools[fn.logical_id].invoke) for fn in self.template.functions() for route in fn.routes]
-        self.api = HttpApi(routes, HOST, self.options.port)
+        self.api = HttpApi(routes, HOST, self.api_port)
         self.api.start()
 
     def stop(self) -> None:
@@ -130,6 +133,13 @@ class LocalStack:
         self._tmp.cleanup()
 
     # --- parts ----------------------------------------------------------------------------------------------
+    def _verify_sender(self) -> None:
+        """SES refuses mail from unverified identities (moto enforces it too): verify the configured sender."""
+        sender = ((self.secret.get("notify") or {}).get("email") or {}).get("sender")
+        if sender:
+            address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+            aws_client("ses", self.aws_url).verify_email_identity(EmailAddress=address)
+
     def _start_moto(self) -> None:
         from npsloop_local.moto_server import MotoServer
 
@@ -148,7 +158,10 @@ class LocalStack:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")]),  # /var/task, /opt/python
         }  # fmt: skip
-        return {**env, **runtime}
+        local = {"PUBLIC_API_URL": self.api_url} if "PUBLIC_API_URL" in env else {}
+        if self.options.allow_loopback_targets:
+            local["ALLOW_LOOPBACK_TARGETS"] = "true"  # only ever set here: a deployed stack never admits loopback
+        return {**env, **runtime, **local}
 
     def _start_functions(self) -> None:
         functions = self.template.functions()
@@ -183,7 +196,7 @@ class LocalStack:
     # --- what it prints -------------------------------------------------------------------------------------
     @property
     def api_url(self) -> str:
-        return f"http://{HOST}:{self.api.port if self.api else self.options.port}"
+        return f"http://{HOST}:{self.api.port if self.api else self.api_port}"
 
     def banner(self) -> str:
         from npsloop_local.signing import typeform_curl
