@@ -14,5 +14,6 @@ logger = Logger(service="npsloop")
 def lambda_handler(event: dict, context: object) -> dict:
     details, poison = sqs_details(event, ResponseEvent)
     responses, aggregates, bus = wiring.score()
-    failed = score_batch([Received(mid, detail) for mid, detail in details], responses, aggregates, bus)
+    failed = score_batch([Received(mid, detail) for mid, detail in details], responses, aggregates, bus,
+                         wiring.analyzer(), wiring.counted_segments())  # fmt: skip
     return batch_response(failed | set(poison))

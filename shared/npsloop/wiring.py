@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
+from npsloop.analysis.comprehend import ComprehendSentiment
+from npsloop.analysis.service import Analyzer
+from npsloop.analysis.themes import Taxonomy
 from npsloop.config import IngestSettings, NotifySettings, ScoreSettings, SyncSettings, settings
 from npsloop.salesforce.client import SalesforceClient
 from npsloop.secrets import AppSecret, app_secret
@@ -45,3 +48,15 @@ def _salesforce_client(creds, api_version: str) -> SalesforceClient:  # type: ig
 
 def notify_secret() -> AppSecret:
     return secret(settings(NotifySettings).secret_arn)
+
+
+@cache
+def analyzer() -> Analyzer:
+    """Themes from the configured taxonomy; sentiment only when SENTIMENT_ANALYSIS=comprehend."""
+    s = settings(ScoreSettings)
+    comprehend = ComprehendSentiment() if s.sentiment_analysis.strip().lower() == "comprehend" else None
+    return Analyzer(Taxonomy.configured(s.theme_taxonomy), comprehend)
+
+
+def counted_segments() -> tuple[str, ...]:
+    return settings(ScoreSettings).segments

@@ -52,6 +52,7 @@ def _clear_caches():
     config.settings.cache_clear()
     wiring.ingest.cache_clear()
     wiring.score.cache_clear()
+    wiring.analyzer.cache_clear()
     wiring._salesforce_client.cache_clear()
     parameters.clear_caches()
 

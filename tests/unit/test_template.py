@@ -106,13 +106,33 @@ def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cf
         assert props["Handler"].count(".") == 2  # module path with dots: <folder>.handler.lambda_handler
 
 
+NO_RESOURCE_LEVEL_PERMISSIONS = {"comprehend:BatchDetectSentiment"}  # IAM allows only "*" as their resource
+
+
+def statements(policy):
+    """A policy's statements, both branches of a conditional (Fn::If) statement included."""
+    for statement in policy["PolicyDocument"]["Statement"]:
+        if "Fn::If" in statement:
+            yield from (branch for branch in statement["Fn::If"][1:] if "Action" in branch)
+        else:
+            yield statement
+
+
 def test_function_policies_are_least_privilege(cfn):
     for name, role in of_type(cfn, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
+            for statement in statements(policy):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not any("*" in a for a in actions), f"{name}: wildcard action {actions}"
-                assert statement["Resource"] != "*", f"{name}: wildcard resource"
+                if not set(actions) <= NO_RESOURCE_LEVEL_PERMISSIONS:
+                    assert statement["Resource"] != "*", f"{name}: wildcard resource"
+
+
+def test_comprehend_is_allowed_only_when_sentiment_analysis_is_enabled(cfn):
+    role = cfn["ComputeScoreFunctionRole"]["Properties"]
+    conditional = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if "Fn::If" in s]
+    assert conditional and conditional[0]["Fn::If"][0] == "SentimentWithComprehend"
+    assert conditional[0]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
 
 
 def test_archive_bucket_is_versioned_encrypted_private_and_expires_unauthenticated_deliveries(cfn):

@@ -27,8 +27,9 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
 
     for logical, props in template.of_type("AWS::DynamoDB::Table").items():
         name = physical_name(logical)
+        indexes = {k: props[k] for k in ("GlobalSecondaryIndexes",) if k in props}
         ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
-                         AttributeDefinitions=props["AttributeDefinitions"])  # fmt: skip
+                         AttributeDefinitions=props["AttributeDefinitions"], **indexes)  # fmt: skip
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
