@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from npsloop.analysis.comprehend import ComprehendSentiment
 from npsloop.analysis.service import Analyzer
 from npsloop.analysis.themes import Taxonomy
-from npsloop.config import IngestSettings, NotifySettings, ScoreSettings, SyncSettings, settings
+from npsloop.apikeys import ApiKeyStore
+from npsloop.aws import client
+from npsloop.config import IngestSettings, NotifySettings, ReportsSettings, ScoreSettings, SyncSettings, settings
 from npsloop.salesforce.client import SalesforceClient
 from npsloop.secrets import AppSecret, app_secret
 from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.archive import RawArchive
 from npsloop.stores.bus import EventBus
 from npsloop.stores.responses import ResponseStore
+from npsloop.stores.scored import ScoredResponses
+
+if TYPE_CHECKING:
+    from npsloop.dashboard.service import Dashboard
+
+
+@dataclass(frozen=True)
+class Reports:
+    settings: ReportsSettings
+    aggregates: AggregateStore
+    scored: ScoredResponses
+    keys: ApiKeyStore
+    taxonomy: Taxonomy
+    sentiment_enabled: bool
 
 
 def secret(arn: str) -> AppSecret:
@@ -60,3 +78,23 @@ def analyzer() -> Analyzer:
 
 def counted_segments() -> tuple[str, ...]:
     return settings(ScoreSettings).segments
+
+
+@cache
+def reports() -> Reports:
+    s = settings(ReportsSettings)
+    sentiment = s.sentiment_analysis.strip().lower() == "comprehend"
+    keys = ApiKeyStore(s.api_keys_table)
+    return Reports(s, AggregateStore(s.responses_table, s.aggregates_table), ScoredResponses(s.responses_table), keys,
+                   Taxonomy.configured(s.theme_taxonomy), sentiment)  # fmt: skip
+
+
+@cache
+def dashboard() -> Dashboard:
+    from npsloop.dashboard.service import Dashboard  # only the reports function renders pages
+    from npsloop.sessions import Sessions
+
+    r = reports()
+    secret = client("secretsmanager").get_secret_value(SecretId=r.settings.session_secret_arn)["SecretString"]
+    return Dashboard(r.aggregates, r.scored, r.keys, Sessions(secret), r.taxonomy, r.settings.segments,
+                     r.sentiment_enabled)  # fmt: skip

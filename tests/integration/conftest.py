@@ -53,6 +53,8 @@ def _clear_caches():
     wiring.ingest.cache_clear()
     wiring.score.cache_clear()
     wiring.analyzer.cache_clear()
+    wiring.reports.cache_clear()
+    wiring.dashboard.cache_clear()
     wiring._salesforce_client.cache_clear()
     parameters.clear_caches()
 

@@ -61,7 +61,10 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
             function = next(part.split(".Arn")[0] for part in uri.split("${") if ".Arn}" in part)
             assert function in cfn, f"{method.upper()} {path} points at a missing function"
             routes_by_function.setdefault(function, set()).add(f"{method.upper()} {path}")
-    assert routes_by_function == {"IngestWebhookFunction": {"POST /webhooks/{source}"}}
+    assert routes_by_function == {
+        "IngestWebhookFunction": {"POST /webhooks/{source}"},
+        "ReportsApiFunction": {"GET /nps", "GET /responses.csv", "GET /dashboard", "POST /dashboard"},
+    }
     for function, routes in routes_by_function.items():
         handler = cfn[function]["Properties"]["Handler"]
         module = importlib.import_module(handler.rsplit(".", 1)[0])
@@ -97,7 +100,7 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
 
 def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
     functions = of_type(cfn, "AWS::Lambda::Function")
-    assert len(functions) == 4
+    assert len(functions) == 5
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12"

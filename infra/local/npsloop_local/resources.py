@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from secrets import token_urlsafe
 from typing import Any
 
 import boto3
@@ -72,8 +73,11 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
         events.put_targets(Rule=rule, EventBusName=bus, Targets=targets)
         names.refs[logical], names.arns[logical] = rule, arn
 
-    for logical in template.of_type("AWS::SecretsManager::Secret"):
-        arn = secrets.create_secret(Name=physical_name(logical), SecretString=json.dumps(secret_value))["ARN"]
+    for logical, props in template.of_type("AWS::SecretsManager::Secret").items():
+        # the app secret holds the local value; a secret the template only generates gets a fresh random one
+        generated = props.get("GenerateSecretString", {})
+        value = json.dumps(secret_value) if "SecretStringTemplate" in generated else token_urlsafe(48)
+        arn = secrets.create_secret(Name=physical_name(logical), SecretString=value)["ARN"]
         names.refs[logical] = names.arns[logical] = arn
     return names
 
