@@ -167,3 +167,22 @@ def generic_headers(body: bytes, secret=GENERIC_SECRET, msg_id="msg_1"):
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode()),
     }
+
+
+@pytest.fixture
+def seeded(stack, context):
+    """tests/seed.py's responses ingested and scored; returns an API key that may read them."""
+    from compute_score import handler as compute
+
+    from npsloop.apikeys import ApiKeyStore, new_key
+
+    from ..seed import seed_payloads
+    from .test_ingest import generic
+
+    for payload in seed_payloads():
+        generic(context, payload)
+    while (event := stack.sqs_event("ScoreQueue"))["Records"]:
+        assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
+    key = new_key()
+    ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "analyst")
+    return key

@@ -5,26 +5,13 @@ import io
 import json
 
 import pytest
-from compute_score import handler as compute
 from reports_api import handler as reports
 
-from npsloop.apikeys import ApiKeyStore, new_key
+from npsloop.apikeys import ApiKeyStore
 from npsloop_local.http_api import http_event
 from npsloop_local.template import Route
 
-from ..seed import BY_HAND, margin_by_hand, seed_payloads
-from .test_ingest import generic
-
-
-@pytest.fixture
-def seeded(stack, context):
-    for payload in seed_payloads():
-        generic(context, payload)
-    while (event := stack.sqs_event("ScoreQueue"))["Records"]:
-        assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
-    key = new_key()
-    ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "analyst")
-    return key
+from ..seed import BY_HAND, margin_by_hand
 
 
 def call(context, method, path, params=None, headers=None, body=b"", cookies=()):

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from npsloop_local.analytics import add_parsers as add_analytics_parsers
 from npsloop_local.ops import add_target_arguments
 from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, StackOptions
 
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     for action in (create, actions.choices["list"], revoke):
         add_target_arguments(action)
     apikey.set_defaults(run=_apikey)
+
+    add_analytics_parsers(commands)  # report, reaggregate
 
     args = parser.parse_args(argv)
     return args.run(args)
