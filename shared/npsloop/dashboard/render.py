@@ -148,8 +148,8 @@ def trend_svg(report: Report, lang: str) -> str:
     lo, hi = (lo - 10, hi + 10) if hi - lo < 20 else (lo, hi)
     lo, hi = max(lo, -100.0), min(hi, 100.0)
 
-    def y(v: float) -> float:
-        return TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM)
+    def y(v: float) -> float:  # an interval beyond ±100 is drawn to the edge: the NPS cannot go further
+        return TOP + (hi - max(lo, min(hi, v))) / (hi - lo) * (H - TOP - BOTTOM)
 
     parts = [f'<svg viewBox="0 0 {W} {H}" role="img" aria-label="{escape(t["trend"].format(period=t[report.query.period]))}"'
              ' class="trend" xmlns="http://www.w3.org/2000/svg">']  # fmt: skip

@@ -64,8 +64,8 @@ class Dashboard:
         if key := request.params.get("key"):  # the key once in the link: a session, then the same URL without it
             return self._login(key, lang, request, {k: v for k, v in request.params.items() if k != "key"})
         digest = self.sessions.key_hash(Sessions.from_cookies(request.cookies))
-        if digest is None or self.keys.check_hash(digest) is None:
-            return Page(401, login_page(lang))
+        if digest is None or self.keys.check_hash(digest) is None:  # the login form is the page asked for: 200
+            return Page(200, login_page(lang))
         params = {k: v for k, v in request.params.items() if k != "lang"}
         try:
             query = NpsQuery.parse(params, self.segments, today or datetime.now(UTC).date())
