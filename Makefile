@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 ZAPIER := infra/zapier
 
-.PHONY: install local test lint bench layer-requirements clean zapier-test
+.PHONY: install local test lint bench layer-requirements clean zapier-test browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "npsloop needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -22,7 +22,7 @@ local: install
 	$(BIN)/npsloop local $(ARGS)
 
 ## lint, then the whole test suite (unit, integration on moto, e2e against the local stack), then the Zapier app's
-test: install
+test: install browser
 	$(BIN)/ruff check shared functions infra/local tests
 	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory zapier-test
@@ -39,9 +39,15 @@ zapier-test:
 		echo "*** SKIPPED the Zapier app tests (infra/zapier): npm not found; install Node 18+ to run them ***"; \
 	fi
 
-## benchmarks (never part of the tests): Salesforce API calls per 1,000 responses against a naive sync
+## Debian's chromium and chromium-driver for the dashboard's browser test (installed with apt when missing)
+browser:
+	@.ci/ensure-chromium
+
+## benchmarks (never part of the tests): Salesforce API calls per 1,000 responses against a naive sync;
+## GET /nps with 1,000 and with 100,000 stored responses
 bench: install
 	$(BIN)/npsloop bench salesforce
+	$(BIN)/python -m npsloop_local.bench_nps
 
 lint: install
 	$(BIN)/ruff check shared functions infra/local tests

@@ -22,8 +22,9 @@ class Receiver:
                 with receiver.lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     headers = {k.lower(): v for k, v in self.headers.items()}
-                    receiver.posts.append({"path": self.path, "headers": headers, "raw": raw, "status": status,
-                                           "at": time.monotonic()})
+                    receiver.posts.append(
+                        {"path": self.path, "headers": headers, "raw": raw, "status": status, "at": time.monotonic()}
+                    )
                 self.send_response(status)
                 for name, value in receiver.extra_headers.items():
                     self.send_header(name, value)

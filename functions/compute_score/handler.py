@@ -3,7 +3,7 @@
 from aws_lambda_powertools import Logger
 
 from npsloop import wiring
-from npsloop.compute import COUNTING, Received, score_batch
+from npsloop.compute import COUNTING, RESPONSES, Received, score_batch
 from npsloop.envelopes import batch_response, sqs_details
 from npsloop.models import ResponseEvent
 
@@ -16,6 +16,10 @@ def lambda_handler(event: dict, context: object) -> dict:
     responses, aggregates, bus = wiring.score()
     for kind, counting in COUNTING.items():
         batch = [Received(q.message_id, q.detail) for q in queued if q.kind == kind]
-        failed.extend(score_batch(batch, responses, aggregates, bus, counting) if batch else ())
+        if batch and counting is RESPONSES:
+            failed.extend(score_batch(batch, responses, aggregates, bus, counting, wiring.analyzer(),
+                                      wiring.counted_segments()))  # fmt: skip
+        elif batch:
+            failed.extend(score_batch(batch, responses, aggregates, bus, counting))
     failed.extend(q.message_id for q in queued if q.kind not in COUNTING)
     return batch_response(failed)

@@ -10,8 +10,9 @@ from typing import NamedTuple
 from npsloop.models import CanonicalResponse, utc
 from npsloop.scoring import Category, Counts, classify
 
-PERIODS = ("day", "week", "month")
-SEGMENTS = ("overall", "source", "touchpoint")
+PERIODS = ("day", "week", "month", "quarter")
+SEGMENTS = ("overall", "source", "touchpoint", "campaign")
+BUILT_IN_SEGMENTS = ("overall", "source", "touchpoint", "campaign", "account")
 OVERALL_VALUE = "all"
 CATEGORY_ATTRIBUTE = {Category.PROMOTER: "promoters", Category.PASSIVE: "passives", Category.DETRACTOR: "detractors"}
 
@@ -22,17 +23,27 @@ class AggregateKey(NamedTuple):
 
 
 def period_labels(at: datetime) -> dict[str, str]:
-    """Labels of the day, ISO week and month that contain `at` in UTC: 2026-08-14, 2026-W33, 2026-08."""
+    """Labels of the day, ISO week, month and quarter that contain `at` in UTC: 2026-08-14, 2026-W33, 2026-08,
+    2026-Q3."""
     at = utc(at)
     year, week, _ = at.isocalendar()
-    return {"day": f"{at:%Y-%m-%d}", "week": f"{year}-W{week:02d}", "month": f"{at:%Y-%m}"}
+    return {"day": f"{at:%Y-%m-%d}", "week": f"{year}-W{week:02d}", "month": f"{at:%Y-%m}",
+            "quarter": f"{at.year}-Q{(at.month - 1) // 3 + 1}"}  # fmt: skip
 
 
 def segment_values(response: CanonicalResponse, segments: Iterable[str] = SEGMENTS) -> dict[str, str]:
-    """The segments a response belongs to; a segment whose value is absent is left out (overall covers it)."""
+    """The segments a response belongs to; a segment whose value is absent is left out (overall covers it).
+
+    A segment that is not built in is a custom attribute (configured by name): its value is the attribute's.
+    """
     values = {"overall": OVERALL_VALUE, "source": response.source, "touchpoint": response.touchpoint,
               "campaign": response.campaign, "account": response.account_id}  # fmt: skip
-    return {s: v for s in segments if (v := values.get(s))}
+    return {s: v for s in segments if (v := values[s] if s in BUILT_IN_SEGMENTS else response.attributes.get(s))}
+
+
+def counted_segments(custom: Iterable[str] = ()) -> tuple[str, ...]:
+    """SEGMENTS plus the configured custom attributes, in that order (a built-in name is not counted twice)."""
+    return SEGMENTS + tuple(dict.fromkeys(c for c in custom if c and c not in BUILT_IN_SEGMENTS))
 
 
 def keys_for(segments: Mapping[str, str], at: datetime, periods: Iterable[str] = PERIODS) -> list[AggregateKey]:
@@ -40,23 +51,35 @@ def keys_for(segments: Mapping[str, str], at: datetime, periods: Iterable[str] =
     return [AggregateKey(f"{s}#{v}", f"{p}#{labels[p]}") for s, v in segments.items() for p in periods]
 
 
-def contribution(score: int, keys: Iterable[AggregateKey]) -> dict:
-    """What one response adds: its score in each of its aggregate items (stored as the response's ledger)."""
-    return {"score": score, "keys": [list(k) for k in keys]}
+def contribution(score: int, keys: Iterable[AggregateKey], themes: Iterable[str] = ()) -> dict:
+    """What one response adds: its score (and its comment's themes) in each of its aggregate items (stored as the
+    response's ledger)."""
+    out: dict = {"score": score, "keys": [list(k) for k in keys]}
+    if themes:
+        out["themes"] = sorted(themes)
+    return out
 
 
-def _increments(score: int) -> Counter:
-    return Counter({"responses": 1, CATEGORY_ATTRIBUTE[classify(score)]: 1, f"score_{score}": 1})
+def theme_attribute(category: Category | str, theme: str) -> str:
+    """The counter of a theme among a category's comments: theme_detractors_price."""
+    return f"theme_{CATEGORY_ATTRIBUTE[Category(category)]}_{theme}"
+
+
+def _increments(score: int, themes: Iterable[str] = ()) -> Counter:
+    category = classify(score)
+    counter = Counter({"responses": 1, CATEGORY_ATTRIBUTE[category]: 1, f"score_{score}": 1})
+    counter.update(theme_attribute(category, t) for t in themes)
+    return counter
 
 
 def deltas(old: Mapping | None, new: Mapping) -> dict[AggregateKey, Counter]:
     """Counter moves per aggregate item to go from the `old` contribution (None: not counted yet) to `new`."""
     moves: dict[AggregateKey, Counter] = defaultdict(Counter)
     for key in new["keys"]:
-        moves[AggregateKey(*key)].update(_increments(new["score"]))
+        moves[AggregateKey(*key)].update(_increments(new["score"], new.get("themes", ())))
     if old:
         for key in old["keys"]:
-            moves[AggregateKey(*key)].subtract(_increments(old["score"]))
+            moves[AggregateKey(*key)].subtract(_increments(old["score"], old.get("themes", ())))
     return {k: Counter({a: n for a, n in c.items() if n}) for k, c in moves.items() if any(c.values())}
 
 

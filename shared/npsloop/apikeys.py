@@ -54,7 +54,10 @@ class ApiKeyStore:
         """The key's record when it is known and not revoked, else None."""
         if not key:
             return None
-        digest = key_hash(key)
+        return self.check_hash(key_hash(key))
+
+    def check_hash(self, digest: str) -> ApiKey | None:
+        """The record of the key with this hash when it is known and not revoked (a dashboard session's check)."""
         cached = self._cache.get(digest)
         if cached and cached[0] > time.monotonic():
             return cached[1]

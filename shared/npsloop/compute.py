@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from npsloop.aggregation import PERIODS, SEGMENTS, contribution, deltas, keys_for, merge, segment_values
-from npsloop.models import ResponseEvent, ScoredEvent
+from npsloop.aggregation import PERIODS, SEGMENTS, contribution, deltas, keys_for, merge, period_labels, segment_values
+from npsloop.analysis.service import Analysis, Analyzer
+from npsloop.models import ResponseEvent, ScoredEvent, iso
 from npsloop.stores.aggregates import MAX_TRANSACTION_ITEMS, AggregateStore, LedgerEntry
 from npsloop.stores.bus import EventBus
 from npsloop.stores.responses import ResponseStore
@@ -24,7 +25,7 @@ class Counting:
     ledger: str
     segments: tuple[str, ...]
     periods: tuple[str, ...]
-    publishes_scored: bool
+    publishes_scored: bool  # ResponseReceived: also classify, analyse the comment and publish ResponseScored
 
 
 # ResponseReceived: every segment known at ingest. ResponseLinked: the account the sync matched, by month.
@@ -45,13 +46,17 @@ def score_batch(
     aggregates: AggregateStore,
     bus: EventBus,
     counting: Counting = RESPONSES,
+    analyzer: Analyzer | None = None,
+    segments: Sequence[str] | None = None,
 ) -> set[str]:
     """Process one SQS batch; returns the message ids that failed and must come back.
 
     Exactly once: a response's ledger (the revision and contribution it is counted with) changes in the same
-    transaction as the counts, so a message seen twice, an older revision arriving late, or a crash between
-    two writes never counts a response twice. ResponseScored goes out before counting, so a crash after
-    counting cannot lose it; consumers are idempotent per response and revision.
+    transaction as the counts, on condition that it is still what was read, so a message seen twice, an older
+    revision arriving late, two revisions counted at once, or a crash between two writes never counts a response
+    twice. ResponseScored goes out before counting, so a crash after counting cannot lose it; consumers are
+    idempotent per response and revision. The comment's themes and sentiment are found once, sent with
+    ResponseScored and stored with the ledger.
     """
     latest: dict[str, Received] = {}
     for item in batch:
@@ -60,13 +65,16 @@ def score_batch(
             latest[item.event.response.response_id] = item
     pending = list(latest.values())
     failed: set[str] = set()
+    analysis: dict[str, Analysis] = {}
     for attempt in range(ATTEMPTS):
         counted = responses.ledgers([r.event.response.response_id for r in pending], counting.ledger)
         todo = [r for r in pending if counted.get(r.event.response.response_id, (0, None))[0] < r.event.revision]
         if attempt == 0 and counting.publishes_scored:
-            bus.publish([("ResponseScored", _scored(r.event)) for r in todo])
+            analysis = analyzer.analyze([r.event.response for r in todo]) if analyzer else {}
+            bus.publish([("ResponseScored", _scored(r.event, analysis.get(r.event.response.response_id)))
+                         for r in todo])  # fmt: skip
         pending = []
-        for group in _transactions(todo, counted, counting):
+        for group in _transactions(todo, counted, analysis, counting, segments or counting.segments):
             entries, moves = group
             if not aggregates.apply(counting.ledger, entries, merge(m for m in moves)):
                 pending.extend(r for r in todo if r.event.response.response_id in {e.response_id for e in entries})
@@ -81,17 +89,32 @@ def score_batch(
     return failed
 
 
-def _scored(event: ResponseEvent) -> dict:
-    return ScoredEvent(**dict(event), category=event.response.category).model_dump(mode="json")
+def _scored(event: ResponseEvent, analysis: Analysis | None) -> dict:
+    analysis = analysis or Analysis()
+    return ScoredEvent(**dict(event), category=event.response.category, themes=list(analysis.themes),
+                       sentiment=analysis.sentiment).model_dump(mode="json")  # fmt: skip
 
 
-def contribution_of(event: ResponseEvent, counting: Counting) -> dict:
-    """The aggregate items one revision of a response counts in, with its score."""
-    segments = segment_values(event.response, counting.segments)
-    return contribution(event.response.score, keys_for(segments, event.period_time, counting.periods))
+def response_attributes(event: ResponseEvent, analysis: Analysis | None) -> dict:
+    """What compute_score stores on the Responses item besides the ledger: the category, the month and time it
+    counts at (the ByMonth index that exports and the dashboard read), the themes and the sentiment."""
+    analysis = analysis or Analysis()
+    return {"category": event.response.category.value, "period_month": period_labels(event.period_time)["month"],
+            "period_at": iso(event.period_time), "themes": list(analysis.themes),
+            "sentiment": analysis.sentiment}  # fmt: skip
 
 
-def _transactions(todo: Sequence[Received], counted: dict, counting: Counting) -> list[tuple[list[LedgerEntry], list]]:
+def contribution_of(
+    event: ResponseEvent, counting: Counting, segments: Sequence[str] | None = None, themes: Sequence[str] = ()
+) -> dict:
+    """The aggregate items one revision of a response counts in, with its score (and its comment's themes)."""
+    values = segment_values(event.response, segments or counting.segments)
+    return contribution(event.response.score, keys_for(values, event.period_time, counting.periods), themes)
+
+
+def _transactions(
+    todo: Sequence[Received], counted: dict, analysis: dict[str, Analysis], counting: Counting, segments: Sequence[str]
+) -> list[tuple[list[LedgerEntry], list]]:
     """Group responses so each group's ledgers plus its distinct aggregate items fit in one transaction."""
     groups: list[tuple[list[LedgerEntry], list]] = []
     entries: list[LedgerEntry] = []
@@ -99,12 +122,16 @@ def _transactions(todo: Sequence[Received], counted: dict, counting: Counting) -
     keys: set = set()
     for item in todo:
         event = item.event
-        new = contribution_of(event, counting)
-        move = deltas(counted.get(event.response.response_id, (0, None))[1], new)
+        rid = event.response.response_id
+        found = analysis.get(rid)
+        new = contribution_of(event, counting, segments, found.themes if found else ())
+        previous = counted.get(rid, (0, None))[1]
+        move = deltas(previous, new)
         if entries and len(entries) + 1 + len(keys | move.keys()) > MAX_TRANSACTION_ITEMS:
             groups.append((entries, moves))
             entries, moves, keys = [], [], set()
-        entries.append(LedgerEntry(event.response.response_id, event.revision, new))
+        attributes = response_attributes(event, found) if counting.publishes_scored else None
+        entries.append(LedgerEntry(rid, event.revision, new, previous, attributes))
         moves.append(move)
         keys |= move.keys()
     if entries:

@@ -29,6 +29,33 @@ class ScoreSettings(_Settings):
     responses_table: str
     aggregates_table: str
     event_bus_name: str
+    custom_segments: str = ""  # comma-separated attribute names counted as segments besides the built-in ones
+    theme_taxonomy: str = ""  # JSON laid over the default taxonomy (npsloop.analysis.themes.Taxonomy.configured)
+    sentiment_analysis: str = "off"  # "comprehend" to ask Amazon Comprehend
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        from npsloop.aggregation import counted_segments
+
+        return counted_segments(s.strip() for s in self.custom_segments.split(","))
+
+
+class ReportsSettings(_Settings):
+    responses_table: str
+    aggregates_table: str
+    api_keys_table: str
+    custom_segments: str = ""
+    theme_taxonomy: str = ""
+    sentiment_analysis: str = "off"
+    export_emails: bool = False  # whether /responses.csv may include email addresses when asked for
+    session_secret_arn: str  # the secret whose value signs dashboard session cookies
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        from npsloop.aggregation import BUILT_IN_SEGMENTS
+
+        return tuple(dict.fromkeys([*BUILT_IN_SEGMENTS, *(s.strip() for s in self.custom_segments.split(",") if
+                                                            s.strip())]))  # fmt: skip
 
 
 class SyncSettings(_Settings):

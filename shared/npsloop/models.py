@@ -123,6 +123,8 @@ class ResponseEvent(BaseModel):
 
 
 class ScoredEvent(ResponseEvent):
-    """Detail of ResponseScored: the response with its category."""
+    """Detail of ResponseScored: the response with its category and what its comment was found to be about."""
 
     category: Category
+    themes: list[str] = Field(default_factory=list)
+    sentiment: str | None = None  # POSITIVE, NEGATIVE, NEUTRAL or MIXED; None when sentiment analysis is off

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
+from npsloop.analysis.comprehend import ComprehendSentiment
+from npsloop.analysis.service import Analyzer
+from npsloop.analysis.themes import Taxonomy
 from npsloop.apikeys import ApiKeyStore
+from npsloop.aws import client
 from npsloop.config import (
     DeliverSettings,
     EmailFeedbackSettings,
     HooksApiSettings,
     IngestSettings,
     NotifySettings,
+    ReportsSettings,
     ScoreSettings,
     SyncSettings,
     UnsubscribeSettings,
@@ -30,6 +37,20 @@ from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.optouts import OptOutStore
 from npsloop.stores.queue import WorkQueue
 from npsloop.stores.responses import ResponseStore
+from npsloop.stores.scored import ScoredResponses
+
+if TYPE_CHECKING:
+    from npsloop.dashboard.service import Dashboard
+
+
+@dataclass(frozen=True)
+class Reports:
+    settings: ReportsSettings
+    aggregates: AggregateStore
+    scored: ScoredResponses
+    keys: ApiKeyStore
+    taxonomy: Taxonomy
+    sentiment_enabled: bool
 
 
 def secret(arn: str) -> AppSecret:
@@ -142,3 +163,35 @@ def unsubscribe() -> tuple[UnsubscribeSettings, OptOutStore]:
 @cache
 def email_feedback() -> OptOutStore:
     return OptOutStore(settings(EmailFeedbackSettings).opt_outs_table)
+
+
+@cache
+def analyzer() -> Analyzer:
+    """Themes from the configured taxonomy; sentiment only when SENTIMENT_ANALYSIS=comprehend."""
+    s = settings(ScoreSettings)
+    comprehend = ComprehendSentiment() if s.sentiment_analysis.strip().lower() == "comprehend" else None
+    return Analyzer(Taxonomy.configured(s.theme_taxonomy), comprehend)
+
+
+def counted_segments() -> tuple[str, ...]:
+    return settings(ScoreSettings).segments
+
+
+@cache
+def reports() -> Reports:
+    s = settings(ReportsSettings)
+    sentiment = s.sentiment_analysis.strip().lower() == "comprehend"
+    keys = ApiKeyStore(s.api_keys_table)
+    return Reports(s, AggregateStore(s.responses_table, s.aggregates_table), ScoredResponses(s.responses_table), keys,
+                   Taxonomy.configured(s.theme_taxonomy), sentiment)  # fmt: skip
+
+
+@cache
+def dashboard() -> Dashboard:
+    from npsloop.dashboard.service import Dashboard  # only the reports function renders pages
+    from npsloop.sessions import Sessions
+
+    r = reports()
+    secret = client("secretsmanager").get_secret_value(SecretId=r.settings.session_secret_arn)["SecretString"]
+    return Dashboard(r.aggregates, r.scored, r.keys, Sessions(secret), r.taxonomy, r.settings.segments,
+                     r.sentiment_enabled)  # fmt: skip

@@ -33,19 +33,28 @@ def slack_loop():
 def loop(tmp_path_factory, slack_loop):
     secrets = {
         "sources": {"generic": {"signing_secret": GENERIC_SECRET}, "typeform": {"signing_secret": TYPEFORM_SECRET}},
-        "notify": {"slack_webhook_url": slack_loop.url, "token_key": TOKEN_KEY, "email": {"sender": SENDER},
-                   "followup": {"company": "Acme", "cooldown_days": 90}},
+        "notify": {
+            "slack_webhook_url": slack_loop.url,
+            "token_key": TOKEN_KEY,
+            "email": {"sender": SENDER},
+            "followup": {"company": "Acme", "cooldown_days": 90},
+        },
         "hooks": {"retry_base_seconds": 1},
     }
-    stack = start_local(tmp_path_factory.mktemp("loop"), "--api-key", API_KEY, "--allow-loopback-targets",
-                        secrets=secrets)
+    stack = start_local(
+        tmp_path_factory.mktemp("loop"), "--api-key", API_KEY, "--allow-loopback-targets", secrets=secrets
+    )
     yield stack
     assert stop_local(stack) == 0
 
 
 def subscribe(stack, url, event, key=API_KEY):
-    return requests.post(f"{stack.api}/hooks", json={"target_url": url, "event": event},
-                         headers={"X-Api-Key": key} if key else {}, timeout=30)
+    return requests.post(
+        f"{stack.api}/hooks",
+        json={"target_url": url, "event": event},
+        headers={"X-Api-Key": key} if key else {},
+        timeout=30,
+    )
 
 
 def mails(stack):
@@ -86,8 +95,11 @@ def test_a_detractor_subscription_gets_one_signed_delivery_per_detractor_until_i
         receiver.statuses = [410]
         post_generic(loop, {"response_id": "hook-gone", "score": 1}, "msg_hook_gone")
         loop.wait_for(lambda: len(receiver.posts) == 3, 20, "the delivery answered 410")
-        loop.wait_for(lambda: not loop.client("dynamodb").scan(TableName="npsloop-local-hookstable")["Items"], 10,
-                      "the subscription to be deleted")
+        loop.wait_for(
+            lambda: not loop.client("dynamodb").scan(TableName="npsloop-local-hookstable")["Items"],
+            10,
+            "the subscription to be deleted",
+        )
         post_generic(loop, {"response_id": "hook-after", "score": 0}, "msg_hook_after")
         time.sleep(4)
         assert len(receiver.posts) == 3
@@ -130,8 +142,11 @@ def test_detractor_alert_in_slack_and_a_german_thank_you_once_with_a_working_uns
 
     german = {"response_id": "de-1", "score": 10, "email": "jonas@acme.example", "name": "Jonas", "locale": "de"}
     post_generic(loop, german, "m_de1")
-    mail = loop.wait_for(lambda: [m for m in mails(loop) if m["destinations"]["ToAddresses"] == [german["email"]]],
-                         20, "the thank-you email")[0]
+    mail = loop.wait_for(
+        lambda: [m for m in mails(loop) if m["destinations"]["ToAddresses"] == [german["email"]]],
+        20,
+        "the thank-you email",
+    )[0]
     assert mail["subject"] == "Vielen Dank für Ihr Feedback" and "Hallo Jonas" in mail["body"]
     post_generic(loop, {**german, "response_id": "de-2", "score": 9}, "m_de2")
 
@@ -140,18 +155,23 @@ def test_detractor_alert_in_slack_and_a_german_thank_you_once_with_a_working_uns
     page = requests.get(link, timeout=30)
     assert page.status_code == 200 and "Abmelden" in page.text
     assert requests.post(link, timeout=30).status_code == 200
-    item = loop.client("dynamodb").get_item(TableName="npsloop-local-optoutstable",
-                                            Key={"address_hash": {"S": address_hash(german["email"])}})
+    item = loop.client("dynamodb").get_item(
+        TableName="npsloop-local-optoutstable", Key={"address_hash": {"S": address_hash(german["email"])}}
+    )
     assert item["Item"]["reason"]["S"] == "unsubscribed"
 
     # someone who unsubscribed through a link signed with the stack's key gets no thank-you
-    token = tokens.sign({"email": "mia@acme.example"}, TOKEN_KEY, purpose="unsubscribe",
-                        ttl=__import__("datetime").timedelta(days=1))
+    token = tokens.sign(
+        {"email": "mia@acme.example"}, TOKEN_KEY, purpose="unsubscribe", ttl=__import__("datetime").timedelta(days=1)
+    )
     assert requests.post(f"{loop.api}/unsubscribe?token={token}", timeout=30).status_code == 200
     post_generic(loop, {"response_id": "mia-1", "score": 10, "email": "mia@acme.example"}, "m_mia")
     post_generic(loop, {"response_id": "en-1", "score": 10, "email": "eve@acme.example"}, "m_en1")
-    loop.wait_for(lambda: any(m["destinations"]["ToAddresses"] == ["eve@acme.example"] for m in mails(loop)), 20,
-                  "the English thank-you")
+    loop.wait_for(
+        lambda: any(m["destinations"]["ToAddresses"] == ["eve@acme.example"] for m in mails(loop)),
+        20,
+        "the English thank-you",
+    )
     time.sleep(2)
     recipients = [m["destinations"]["ToAddresses"][0] for m in mails(loop)]
     assert recipients.count("jonas@acme.example") == 1 and "mia@acme.example" not in recipients
@@ -162,10 +182,9 @@ def test_detractor_alert_in_slack_and_a_german_thank_you_once_with_a_working_uns
 
 
 def test_zapier_sample_lists_recent_detractors_newest_first(loop):
-    answer = requests.get(f"{loop.api}/responses", params={"event": "response.detractor"},
-                          headers={"X-Api-Key": API_KEY}, timeout=30)
+    answer = requests.get(
+        f"{loop.api}/responses", params={"event": "response.detractor"}, headers={"X-Api-Key": API_KEY}, timeout=30
+    )
     ids = [item["id"] for item in answer.json()]
     assert answer.status_code == 200 and ids and all(i.startswith("generic:") for i in ids)
     assert len(ids) == len(set(ids))
-
-

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from npsloop_local.template import Template
+
 from .conftest import start_local, stop_local
 from .test_pipeline import post_generic
 
@@ -45,7 +47,8 @@ def test_printed_curl_line_works_and_sigterm_stops_every_process(tmp_path):
         headers = dict(h.split(": ", 1) for h in (args[i + 1] for i, a in enumerate(args) if a == "-H"))
         answer = requests.post(args[args.index("-X") + 2], data=body, headers=headers, timeout=30)
         assert (answer.status_code, answer.json()) == (202, {"response_id": "typeform:local-example-1"})
-        assert len(worker_pids(stack)) == 11  # two HTTP workers for each of 3 API functions, one per queue consumer (5)
+        functions = Template().functions()
+        assert len(worker_pids(stack)) == sum(2 if fn.routes else 1 for fn in functions)  # two per API function
     finally:
         assert stop_local(stack) == 0
     time.sleep(0.5)

@@ -49,6 +49,9 @@ def _clear_caches():
     config.settings.cache_clear()
     wiring.ingest.cache_clear()
     wiring.score.cache_clear()
+    wiring.analyzer.cache_clear()
+    wiring.reports.cache_clear()
+    wiring.dashboard.cache_clear()
     wiring._salesforce_client.cache_clear()
     for factory in (wiring._notify_stores, wiring.hooks_api, wiring.deliver, wiring.unsubscribe, wiring.email_feedback):
         factory.cache_clear()
@@ -205,3 +208,22 @@ def org(standin, stack):
     standin.create = create
     yield standin
     sf_client._tokens.clear()
+
+
+@pytest.fixture
+def seeded(stack, context):
+    """tests/seed.py's responses ingested and scored; returns an API key that may read them."""
+    from compute_score import handler as compute
+
+    from npsloop.apikeys import ApiKeyStore, new_key
+
+    from ..seed import seed_payloads
+    from .test_ingest import generic
+
+    for payload in seed_payloads():
+        generic(context, payload)
+    while (event := stack.sqs_event("ScoreQueue"))["Records"]:
+        assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
+    key = new_key()
+    ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "analyst")
+    return key

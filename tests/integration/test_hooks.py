@@ -18,8 +18,12 @@ from npsloop_local.pollers import lambda_record
 from npsloop_local.template import Route
 from tests.receivers import Receiver
 
-ROUTES = {"POST /hooks": "/hooks", "DELETE /hooks/{hook_id}": "/hooks/sub_nope", "GET /me": "/me",
-          "GET /responses": "/responses"}
+ROUTES = {
+    "POST /hooks": "/hooks",
+    "DELETE /hooks/{hook_id}": "/hooks/sub_nope",
+    "GET /me": "/me",
+    "GET /responses": "/responses",
+}
 
 
 @pytest.fixture
@@ -34,8 +38,15 @@ def call(context, method, path, body=None, key=None, route=None, params=None, qu
     if key:
         headers["X-Api-Key"] = key
     raw = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else (body or b"")
-    event = http_event(method, path + (f"?{query}" if query else ""), list(headers.items()), raw,
-                       Route(method, route or path), params or {}, "127.0.0.1")
+    event = http_event(
+        method,
+        path + (f"?{query}" if query else ""),
+        list(headers.items()),
+        raw,
+        Route(method, route or path),
+        params or {},
+        "127.0.0.1",
+    )
     result = hooks_api.lambda_handler(event, context)
     return result["statusCode"], json.loads(result["body"]) if result.get("body") else None
 
@@ -43,16 +54,27 @@ def call(context, method, path, body=None, key=None, route=None, params=None, qu
 def test_every_hook_endpoint_answers_401_without_a_valid_key(stack, context):
     for route, path in ROUTES.items():
         method = route.split()[0]
-        status, body = call(context, method, path, {"target_url": "https://x.example", "event": "response.created"},
-                            route=route.split()[1], params={"hook_id": "sub_nope"} if "{" in route else None)
+        status, body = call(
+            context,
+            method,
+            path,
+            {"target_url": "https://x.example", "event": "response.created"},
+            route=route.split()[1],
+            params={"hook_id": "sub_nope"} if "{" in route else None,
+        )
         assert status == 401, route
         assert call(context, method, path, key="npl_wrong", route=route.split()[1])[0] == 401
 
 
 def test_subscribe_returns_id_and_whsec_secret_and_delete_removes_it(stack, context, key, monkeypatch):
     monkeypatch.setattr("npsloop.hooks.targets.system_resolver", lambda host, port: ["52.1.2.3"])
-    status, body = call(context, "POST", "/hooks", {"target_url": "https://hooks.zapier.com/hooks/standard/1/abc/",
-                                                    "event": "response.detractor"}, key)
+    status, body = call(
+        context,
+        "POST",
+        "/hooks",
+        {"target_url": "https://hooks.zapier.com/hooks/standard/1/abc/", "event": "response.detractor"},
+        key,
+    )
     assert status == 201 and body["id"].startswith("sub_") and body["secret"].startswith("whsec_")
     stored = HookStore(stack.names.refs["HooksTable"], stack.client("dynamodb")).get(body["id"])
     assert stored.event == "response.detractor" and stored.secret == body["secret"]
@@ -73,8 +95,9 @@ def test_targets_that_are_not_public_https_are_refused_with_422(stack, context, 
 
 def test_a_name_resolving_to_a_private_address_is_refused(stack, context, key, monkeypatch):
     monkeypatch.setattr("npsloop.hooks.targets.system_resolver", lambda host, port: ["52.1.2.3", "10.1.1.1"])
-    status, body = call(context, "POST", "/hooks", {"target_url": "https://rebind.example/x",
-                                                    "event": "response.created"}, key)
+    status, body = call(
+        context, "POST", "/hooks", {"target_url": "https://rebind.example/x", "event": "response.created"}, key
+    )
     assert status == 422 and "public address" in body["error"]
 
 
@@ -103,8 +126,9 @@ def test_me_names_the_key_and_responses_are_newest_first(stack, context, key):
     state = NotifyState(stack.names.refs["NotifyTable"], stack.client("dynamodb"))
     now = datetime.now(UTC)
     for i in range(3):
-        state.add_to_feed(["response.created", "response.detractor"], now + timedelta(minutes=i),
-                          {**SAMPLE, "id": f"generic:{i}"})
+        state.add_to_feed(
+            ["response.created", "response.detractor"], now + timedelta(minutes=i), {**SAMPLE, "id": f"generic:{i}"}
+        )
     status, items = call(context, "GET", "/responses", key=key, query="event=response.detractor")
     assert status == 200 and [i["id"] for i in items] == ["generic:2", "generic:1", "generic:0"]
     assert items[0]["event"] == "response.detractor"
@@ -115,8 +139,12 @@ def test_me_names_the_key_and_responses_are_newest_first(stack, context, key):
 
 # --- delivery -------------------------------------------------------------------------------------------------
 def queue_delivery(stack, sub, payload=None):
-    message = DeliveryMessage(webhook_id=webhook_id(sub.id, "generic:1", sub.event), subscription_id=sub.id,
-                              event=sub.event, payload=payload or {**SAMPLE, "event": sub.event})
+    message = DeliveryMessage(
+        webhook_id=webhook_id(sub.id, "generic:1", sub.event),
+        subscription_id=sub.id,
+        event=sub.event,
+        payload=payload or {**SAMPLE, "event": sub.event},
+    )
     queue = stack.names.refs["DeliveriesQueue"]
     stack.client("sqs").send_message(QueueUrl=queue, MessageBody=message.model_dump_json())
     return message
@@ -140,8 +168,9 @@ def loopback(monkeypatch):
 def test_delivery_is_signed_with_standard_webhooks_headers(stack, context, loopback):
     target = Receiver()
     try:
-        sub = HookStore(stack.names.refs["HooksTable"], stack.client("dynamodb")).add(target.url, "response.created",
-                                                                                     "test")
+        sub = HookStore(stack.names.refs["HooksTable"], stack.client("dynamodb")).add(
+            target.url, "response.created", "test"
+        )
         message = queue_delivery(stack, sub)
         result, _ = deliver(stack, context)
         assert result == {"batchItemFailures": []}
@@ -189,8 +218,10 @@ def test_a_deleted_subscription_gets_nothing_and_the_rate_bucket_holds_30_per_se
 
 def test_cli_adds_lists_and_removes_a_catch_hook(stack, capsys):
     url = "https://hooks.zapier.com/hooks/catch/123/abc/"
-    assert npsloop(["hooks", "add", "--url", "https://10.0.0.1/x", "--event", "response.created",
-                    "--aws-url", stack.url]) == 2
+    assert (
+        npsloop(["hooks", "add", "--url", "https://10.0.0.1/x", "--event", "response.created", "--aws-url", stack.url])
+        == 2
+    )
     assert "public address" in capsys.readouterr().err
     import npsloop.hooks.targets as targets
 

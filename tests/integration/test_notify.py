@@ -43,29 +43,55 @@ def configure(stack, standin):
         value = {"sources": {}, "notify": notify_config}
         if salesforce:
             value["salesforce"] = {"login_url": standin.url, "client_id": "c", "client_secret": "s"}
-        stack.client("secretsmanager").put_secret_value(SecretId=stack.names.refs["AppSecret"],
-                                                        SecretString=json.dumps(value))
+        stack.client("secretsmanager").put_secret_value(
+            SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps(value)
+        )
         parameters.clear_caches()
 
     return apply
 
 
 def followup_config(**followup):
-    return {"token_key": "k" * 32, "public_url": "https://nps.acme.example", "email": {"sender": SENDER},
-            "followup": {"company": "Acme", **followup}}
+    return {
+        "token_key": "k" * 32,
+        "public_url": "https://nps.acme.example",
+        "email": {"sender": SENDER},
+        "followup": {"company": "Acme", **followup},
+    }
 
 
 def record(score, rid=None, historical=False, revision=1, **fields):
     rid = rid or uuid.uuid4().hex[:8]
-    response = CanonicalResponse(response_id=f"generic:{rid}", source="generic", score=score,
-                                 responded_at=datetime.now(UTC), **fields)
-    detail = ScoredEvent(revision=revision, received_at=datetime.now(UTC), historical=historical, response=response,
-                         category=response.category).model_dump(mode="json")
-    body = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "ResponseScored", "source": "npsloop",
-            "account": "123456789012", "time": "2026-08-01T00:00:00Z", "region": "eu-central-1", "resources": [],
-            "detail": detail}
-    return {"messageId": f"m-{rid}", "receiptHandle": "r", "body": json.dumps(body), "attributes": {},
-            "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs"}
+    response = CanonicalResponse(
+        response_id=f"generic:{rid}", source="generic", score=score, responded_at=datetime.now(UTC), **fields
+    )
+    detail = ScoredEvent(
+        revision=revision,
+        received_at=datetime.now(UTC),
+        historical=historical,
+        response=response,
+        category=response.category,
+    ).model_dump(mode="json")
+    body = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ResponseScored",
+        "source": "npsloop",
+        "account": "123456789012",
+        "time": "2026-08-01T00:00:00Z",
+        "region": "eu-central-1",
+        "resources": [],
+        "detail": detail,
+    }
+    return {
+        "messageId": f"m-{rid}",
+        "receiptHandle": "r",
+        "body": json.dumps(body),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+    }
 
 
 def run(context, *records):
@@ -77,18 +103,26 @@ def sent_mail(stack):
 
 
 def create(standin, sobject, fields):
-    token = requests.post(f"{standin.url}/services/oauth2/token", timeout=10,
-                          data={"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}).json()
-    answer = requests.post(f"{standin.url}/services/data/v62.0/sobjects/{sobject}", json=fields, timeout=10,
-                           headers={"Authorization": f"Bearer {token['access_token']}"})
+    token = requests.post(
+        f"{standin.url}/services/oauth2/token",
+        timeout=10,
+        data={"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"},
+    ).json()
+    answer = requests.post(
+        f"{standin.url}/services/data/v62.0/sobjects/{sobject}",
+        json=fields,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
 
 def test_detractor_posts_block_kit_with_a_salesforce_link_and_only_once(stack, context, configure, slack):
     configure({"slack_webhook_url": slack.url})
-    message = record(3, comment="Too slow", contact_id="003000000000001AAA", touchpoint="support",
-                     email="ada@acme.example")
+    message = record(
+        3, comment="Too slow", contact_id="003000000000001AAA", touchpoint="support", email="ada@acme.example"
+    )
     assert run(context, message) == {"batchItemFailures": []}
     assert run(context, message) == {"batchItemFailures": []}  # the same message again: nothing new
     assert len(slack.posts) == 1
@@ -105,9 +139,17 @@ def test_detractor_posts_block_kit_with_a_salesforce_link_and_only_once(stack, c
 def test_a_promoter_who_answers_0_to_6_is_a_turned_detractor_and_rules_route_it(stack, context, configure, slack):
     teams = Receiver(path="/workflows/1")
     try:
-        configure({"slack_webhook_url": slack.url, "teams_webhook_url": teams.url, "rules": [
-            {"channel": "slack", "categories": ["turned_detractor"]},
-            {"channel": "teams", "categories": ["detractor"], "touchpoints": ["onboarding"]}]}, salesforce=False)
+        configure(
+            {
+                "slack_webhook_url": slack.url,
+                "teams_webhook_url": teams.url,
+                "rules": [
+                    {"channel": "slack", "categories": ["turned_detractor"]},
+                    {"channel": "teams", "categories": ["detractor"], "touchpoints": ["onboarding"]},
+                ],
+            },
+            salesforce=False,
+        )
         run(context, record(10, email="grace@acme.example", touchpoint="onboarding"))
         run(context, record(2, email="Grace@Acme.example", touchpoint="onboarding"))
         run(context, record(1, email="linus@acme.example", touchpoint="billing"))  # no rule matches
@@ -122,11 +164,22 @@ def test_a_promoter_who_answers_0_to_6_is_a_turned_detractor_and_rules_route_it(
 
 def test_historical_events_alert_email_and_deliver_nothing(stack, context, configure, slack):
     configure({"slack_webhook_url": slack.url, **followup_config()}, salesforce=False)
-    stack.client("dynamodb").put_item(TableName=stack.names.refs["HooksTable"], Item={
-        "id": {"S": "sub_x"}, "target_url": {"S": "https://hooks.zapier.com/1"}, "event": {"S": "response.created"},
-        "secret": {"S": "whsec_MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="}, "created_at": {"S": "t"}, "created_by": {"S": "cli"}})
-    run(context, record(1, historical=True, email="old@acme.example"),
-         record(10, historical=True, email="older@acme.example"))
+    stack.client("dynamodb").put_item(
+        TableName=stack.names.refs["HooksTable"],
+        Item={
+            "id": {"S": "sub_x"},
+            "target_url": {"S": "https://hooks.zapier.com/1"},
+            "event": {"S": "response.created"},
+            "secret": {"S": "whsec_MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="},
+            "created_at": {"S": "t"},
+            "created_by": {"S": "cli"},
+        },
+    )
+    run(
+        context,
+        record(1, historical=True, email="old@acme.example"),
+        record(10, historical=True, email="older@acme.example"),
+    )
     assert slack.posts == [] and sent_mail(stack) == []
     assert stack.queue_messages("DeliveriesQueue") == []
 
@@ -135,17 +188,27 @@ def test_fan_out_queues_one_delivery_per_subscription_and_event(stack, context, 
     configure({}, salesforce=False)
     table = stack.names.refs["HooksTable"]
     for sub, event in (("sub_d", "response.detractor"), ("sub_all", "response.created")):
-        stack.client("dynamodb").put_item(TableName=table, Item={
-            "id": {"S": sub}, "target_url": {"S": "https://hooks.zapier.com/x"}, "event": {"S": event},
-            "secret": {"S": "whsec_MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="}, "created_at": {"S": "t"},
-            "created_by": {"S": "cli"}})
+        stack.client("dynamodb").put_item(
+            TableName=table,
+            Item={
+                "id": {"S": sub},
+                "target_url": {"S": "https://hooks.zapier.com/x"},
+                "event": {"S": event},
+                "secret": {"S": "whsec_MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="},
+                "created_at": {"S": "t"},
+                "created_by": {"S": "cli"},
+            },
+        )
     detractor = record(4, rid="fan-1", comment="meh", attributes={"plan": "pro"})
     run(context, detractor, record(9, rid="fan-2"))
     run(context, detractor)  # redelivered: no second fan-out
     bodies = [json.loads(m["Body"]) for m in stack.queue_messages("DeliveriesQueue", 20)]
     got = sorted((b["subscription_id"], b["payload"]["id"], b["event"]) for b in bodies)
-    assert got == [("sub_all", "generic:fan-1", "response.created"), ("sub_all", "generic:fan-2", "response.created"),
-                   ("sub_d", "generic:fan-1", "response.detractor")]
+    assert got == [
+        ("sub_all", "generic:fan-1", "response.created"),
+        ("sub_all", "generic:fan-2", "response.created"),
+        ("sub_d", "generic:fan-1", "response.detractor"),
+    ]
     payload = next(b["payload"] for b in bodies if b["subscription_id"] == "sub_d")
     assert payload["score"] == 4 and payload["category"] == "detractor" and payload["attribute_plan"] == "pro"
     assert all(not isinstance(v, dict | list) for v in payload.values())  # flat
@@ -178,8 +241,11 @@ def test_opted_out_and_salesforce_opted_out_contacts_get_no_thank_you(stack, con
 
 def test_review_link_only_when_switched_on_and_with_consent(stack, context, configure):
     configure(followup_config(review_requests=True, review_urls={"support": "https://g.page/acme/review"}))
-    run(context, record(10, email="yes@acme.example", touchpoint="support", attributes={"marketing_consent": "true"}),
-        record(10, email="no@acme.example", touchpoint="support"))
+    run(
+        context,
+        record(10, email="yes@acme.example", touchpoint="support", attributes={"marketing_consent": "true"}),
+        record(10, email="no@acme.example", touchpoint="support"),
+    )
     bodies = {m["destinations"]["ToAddresses"][0]: m["body"] for m in sent_mail(stack)}
     assert "https://g.page/acme/review" in bodies["yes@acme.example"]
     assert "https://g.page/acme/review" not in bodies["no@acme.example"]
@@ -189,10 +255,14 @@ def test_salesforce_down_keeps_the_promoter_message_for_later(stack, context, co
     configure(followup_config())
     from aws_lambda_powertools.utilities import parameters
 
-    value = {"sources": {}, "notify": followup_config(),
-             "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"}}
-    stack.client("secretsmanager").put_secret_value(SecretId=stack.names.refs["AppSecret"],
-                                                    SecretString=json.dumps(value))
+    value = {
+        "sources": {},
+        "notify": followup_config(),
+        "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"},
+    }
+    stack.client("secretsmanager").put_secret_value(
+        SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps(value)
+    )
     parameters.clear_caches()
     message = record(10, rid="sf-down", email="later@acme.example")
     assert run(context, message) == {"batchItemFailures": [{"itemIdentifier": "m-sf-down"}]}

@@ -17,8 +17,9 @@ KEY = "unsubscribe-test-key"
 def set_key(stack):
     from aws_lambda_powertools.utilities import parameters
 
-    stack.client("secretsmanager").put_secret_value(SecretId=stack.names.refs["AppSecret"],
-                                                    SecretString=json.dumps({"notify": {"token_key": KEY}}))
+    stack.client("secretsmanager").put_secret_value(
+        SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps({"notify": {"token_key": KEY}})
+    )
     parameters.clear_caches()
 
 
@@ -50,15 +51,27 @@ def test_bounces_and_complaints_from_sns_opt_out(stack, context):
         body = json.dumps({"Type": "Notification", "Message": json.dumps(message)})
         return {"messageId": f"m{i}", "receiptHandle": "r", "body": body, "attributes": {}}
 
-    bounce = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
-                                                       "bouncedRecipients": [{"emailAddress": "gone@example.com"}]}}
-    transient = {"notificationType": "Bounce", "bounce": {"bounceType": "Transient",
-                                                          "bouncedRecipients": [{"emailAddress": "full@example.com"}]}}
+    bounce = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "gone@example.com"}]},
+    }
+    transient = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": "full@example.com"}]},
+    }
     angry = [{"emailAddress": "angry@example.com"}]
     complaint = {"eventType": "Complaint", "complaint": {"complainedRecipients": angry}}
-    event = {"Records": [record(1, bounce), record(2, transient), record(3, complaint),
-                         {"messageId": "m4", "receiptHandle": "r", "body": "{not json", "attributes": {}}]}
+    event = {
+        "Records": [
+            record(1, bounce),
+            record(2, transient),
+            record(3, complaint),
+            {"messageId": "m4", "receiptHandle": "r", "body": "{not json", "attributes": {}},
+        ]
+    }
     assert feedback.lambda_handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "m4"}]}
     store = OptOutStore(stack.names.refs["OptOutsTable"], stack.client("dynamodb"))
     assert store.opted_out(["gone@example.com", "full@example.com", "ANGRY@example.com"]) == {
-        "gone@example.com", "angry@example.com"}
+        "gone@example.com",
+        "angry@example.com",
+    }

@@ -49,7 +49,11 @@ def test_only_public_addresses_pass(address, ok):
 def test_targets_keep_host_port_and_path_and_check_every_resolved_address():
     target = targets.parse("https://hooks.zapier.com/hooks/catch/1/abc/?x=1")
     assert (target.host, target.port, target.path, target.host_header) == (
-        "hooks.zapier.com", 443, "/hooks/catch/1/abc/?x=1", "hooks.zapier.com")
+        "hooks.zapier.com",
+        443,
+        "/hooks/catch/1/abc/?x=1",
+        "hooks.zapier.com",
+    )
     assert targets.resolve(target, resolver=lambda h, p: ["52.1.2.3"]) == "52.1.2.3"
     with pytest.raises(targets.UnsafeTargetError):
         targets.resolve(target, resolver=lambda h, p: ["52.1.2.3", "127.0.0.1"])
@@ -114,8 +118,10 @@ def test_consent_by_attribute_or_salesforce_field():
 
 # --- SES feedback ---------------------------------------------------------------------------------------------
 def test_permanent_bounces_and_complaints_opt_out_transient_bounces_do_not():
-    bounce = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
-                                                       "bouncedRecipients": [{"emailAddress": "a@x.example"}]}}
+    bounce = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "a@x.example"}]},
+    }
     assert opt_outs(bounce) == [("a@x.example", "bounce")]
     assert opt_outs({**bounce, "bounce": {**bounce["bounce"], "bounceType": "Transient"}}) == []
     complaint = {"eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "b@x.example"}]}}

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from npsloop_local.analytics import add_parsers as add_analytics_parsers
 from npsloop_local.ops import add_target_arguments
 from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, StackOptions
 
@@ -162,8 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--state-dir", type=Path, help="keep data here between runs (default: start empty)")
     local.add_argument("--api-key", action="append", default=[], help="an API key accepted from the start (repeatable)")
     local.add_argument("--secrets", type=Path, help="JSON shaped like the deployed secret; only 'sources' is required")
-    local.add_argument("--allow-loopback-targets", action="store_true",
-                       help="let hooks target http://127.0.0.1 (for tests; nothing else private is admitted)")
+    local.add_argument(
+        "--allow-loopback-targets",
+        action="store_true",
+        help="let hooks target http://127.0.0.1 (for tests; nothing else private is admitted)",
+    )
     local.set_defaults(run=_local)
 
     send = commands.add_parser("send", help="POST a JSON body to the local stack, signed as SOURCE signs")
@@ -216,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     for action in (add, hook_actions.choices["list"], remove):
         add_target_arguments(action)
     hooks.set_defaults(run=_hooks)
+
+    add_analytics_parsers(commands)  # report, reaggregate
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from secrets import token_urlsafe
 from typing import Any
 
 import boto3
@@ -27,8 +28,9 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
 
     for logical, props in template.of_type("AWS::DynamoDB::Table").items():
         name = physical_name(logical)
+        indexes = {k: props[k] for k in ("GlobalSecondaryIndexes",) if k in props}
         ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
-                         AttributeDefinitions=props["AttributeDefinitions"])  # fmt: skip
+                         AttributeDefinitions=props["AttributeDefinitions"], **indexes)  # fmt: skip
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
@@ -86,8 +88,11 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
     # The HTTP API is served by the local stack itself; functions get its real URL as an override (stack.py).
     names.refs["HttpApi"] = "local"
 
-    for logical in template.of_type("AWS::SecretsManager::Secret"):
-        arn = secrets.create_secret(Name=physical_name(logical), SecretString=json.dumps(secret_value))["ARN"]
+    for logical, props in template.of_type("AWS::SecretsManager::Secret").items():
+        # the app secret holds the local value; a secret the template only generates gets a fresh random one
+        generated = props.get("GenerateSecretString", {})
+        value = json.dumps(secret_value) if "SecretStringTemplate" in generated else token_urlsafe(48)
+        arn = secrets.create_secret(Name=physical_name(logical), SecretString=value)["ARN"]
         names.refs[logical] = names.arns[logical] = arn
     return names
 

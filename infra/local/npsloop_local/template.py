@@ -64,7 +64,30 @@ class Template:
         self.parameters = {name: spec.get("Default") for name, spec in self.doc.get("Parameters", {}).items()}
 
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {name: r.get("Properties", {}) for name, r in self.resources.items() if r["Type"] == kind}
+        """The resources of a type that exist with the parameters' defaults (their Condition holds)."""
+        return {name: r.get("Properties", {}) for name, r in self.resources.items()
+                if r["Type"] == kind and self.condition(r.get("Condition"))}  # fmt: skip
+
+    def condition(self, name: str | None) -> bool:
+        """A template condition evaluated with the parameters' defaults (Fn::Equals/Not/And/Or, Ref, Condition)."""
+        return True if name is None else bool(self._evaluate(self.doc.get("Conditions", {})[name]))
+
+    def _evaluate(self, node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((fn, arg),) = node.items()
+            if fn == "Ref":
+                return self.parameters.get(arg)
+            if fn == "Condition":
+                return self.condition(arg)
+            if fn == "Fn::Equals":
+                return str(self._evaluate(arg[0])) == str(self._evaluate(arg[1]))
+            if fn == "Fn::Not":
+                return not self._evaluate(arg[0])
+            if fn == "Fn::And":
+                return all(self._evaluate(a) for a in arg)
+            if fn == "Fn::Or":
+                return any(self._evaluate(a) for a in arg)
+        return node
 
     def functions(self) -> list[Function]:
         defaults = self.doc.get("Globals", {}).get("Function", {})

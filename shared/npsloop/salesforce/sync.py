@@ -282,6 +282,8 @@ def nps_record(event: ScoredEvent, found: Match) -> dict[str, Any]:
         "Email__c": r.email,
         "Contact__c": found.contact_id,
         "Account__c": found.account_id,
+        **({"Themes__c": ", ".join(event.themes)[:255]} if event.themes else {}),
+        **({"Sentiment__c": event.sentiment.lower()} if event.sentiment else {}),
     }
 
 

@@ -1,0 +1,1 @@
+"""Comment analysis: themes from a keyword taxonomy (pure), sentiment from Amazon Comprehend when enabled."""
