@@ -1,6 +1,7 @@
 """`make bench`: GET /nps for 12 months with 1,000 and with 100,000 stored responses; prints both and their ratio.
 
-The reports function runs in-process against a moto server holding the template's tables. Responses are stored in
+The reports function runs in-process against the local stack's moto server (its own process) holding the
+template's tables. Responses are stored in
 the Responses table (as compute_score leaves them) and counted into Aggregates with the same aggregation code, summed
 per item, so that 100,000 responses load in seconds rather than through 100,000 transactions.
 """
@@ -84,22 +85,19 @@ def _time_nps(key: str) -> float:
 
 
 def main() -> int:
-    import logging
-
     import requests
-    from moto.server import ThreadedMotoServer
 
     from npsloop import aws, config, wiring
     from npsloop.apikeys import ApiKeyStore, new_key
+    from npsloop_local.moto_server import MotoServer
     from npsloop_local.resources import aws_client, create_all
     from npsloop_local.stack import local_secret
     from npsloop_local.template import Template
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="eu-central-1",  # noqa: S106 (moto)
                       AWS_DEFAULT_REGION="eu-central-1", POWERTOOLS_LOG_LEVEL="WARNING")  # fmt: skip
     port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoServer("127.0.0.1", port)
     server.start()
     url = f"http://127.0.0.1:{port}"
     os.environ["AWS_ENDPOINT_URL"] = url
