@@ -31,11 +31,9 @@ from npsloop.secrets import AppSecret, app_secret
 from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.archive import RawArchive
 from npsloop.stores.bus import EventBus
-from npsloop.stores.dead_letters import DeadLetters
-from npsloop.stores.deliveries import DeliveryQueue
 from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.optouts import OptOutStore
-from npsloop.stores.queue import WorkQueue
+from npsloop.stores.queue import Queue
 from npsloop.stores.responses import ResponseStore
 from npsloop.stores.scored import ScoredResponses
 
@@ -90,7 +88,7 @@ def sync() -> tuple[SyncPorts, SyncConfig, Pacing]:
 
 @cache
 def _sync_stores(s: SyncSettings):  # type: ignore[no-untyped-def]
-    dlq, queue, responses = DeadLetters(s.sync_dlq_url), WorkQueue(s.sync_queue_url), ResponseStore(s.responses_table)
+    dlq, queue, responses = Queue(s.sync_dlq_url), Queue(s.sync_queue_url), ResponseStore(s.responses_table)
     aggregates, bus = AggregateStore(s.responses_table, s.aggregates_table), EventBus(s.event_bus_name)
     return lambda api: SyncPorts(api, dlq, queue, responses, aggregates, bus)
 
@@ -135,9 +133,9 @@ def notify():  # type: ignore[no-untyped-def]
 
 
 @cache
-def _notify_stores() -> tuple[NotifyState, HookStore, DeliveryQueue, OptOutStore]:
+def _notify_stores() -> tuple[NotifyState, HookStore, Queue, OptOutStore]:
     s = settings(NotifySettings)
-    return (NotifyState(s.notify_table), HookStore(s.hooks_table), DeliveryQueue(s.deliveries_queue_url),
+    return (NotifyState(s.notify_table), HookStore(s.hooks_table), Queue(s.deliveries_queue_url),
             OptOutStore(s.opt_outs_table))  # fmt: skip
 
 
@@ -148,10 +146,10 @@ def hooks_api() -> tuple[HooksApiSettings, ApiKeyStore, HookStore, NotifyState]:
 
 
 @cache
-def deliver() -> tuple[DeliverSettings, HookStore, NotifyState, DeliveryQueue, DeadLetters]:
+def deliver() -> tuple[DeliverSettings, HookStore, NotifyState, Queue, Queue]:
     s = settings(DeliverSettings)
-    return (s, HookStore(s.hooks_table), NotifyState(s.notify_table), DeliveryQueue(s.deliveries_queue_url),
-            DeadLetters(s.deliveries_dlq_url))  # fmt: skip
+    return (s, HookStore(s.hooks_table), NotifyState(s.notify_table), Queue(s.deliveries_queue_url),
+            Queue(s.deliveries_dlq_url))  # fmt: skip
 
 
 @cache

@@ -26,6 +26,7 @@ from npsloop.hooks import targets
 from npsloop.hooks.store import HookStore
 from npsloop.notify.config import HooksConfig
 from npsloop.stores.notify_state import NotifyState
+from npsloop.stores.queue import backoff_seconds
 
 logger = Logger(child=True)
 USER_AGENT = "npsloop-webhooks/1"
@@ -86,7 +87,7 @@ def post(target: targets.Target, address: str, body: bytes, headers: dict[str, s
 
 def backoff(receive_count: int, config: HooksConfig) -> int:
     """Seconds before try number `receive_count + 1`: base, 2x base, 4x base, ... at most the configured cap."""
-    return int(min(config.retry_base_seconds * 2 ** max(receive_count - 1, 0), config.max_delay_seconds)) or 1
+    return int(backoff_seconds(receive_count, config.retry_base_seconds, config.max_delay_seconds)) or 1
 
 
 def deliver(message: DeliveryMessage, receive_count: int, *, hooks: HookStore, state: NotifyState,

@@ -15,9 +15,8 @@ from npsloop.hooks.delivery import DeliveryMessage, Outcome, Result, Sender, del
 from npsloop.hooks.payload import SAMPLE
 from npsloop.hooks.store import HookStore, Subscription
 from npsloop.notify.config import HooksConfig
-from npsloop.stores.dead_letters import DeadLetters
-from npsloop.stores.deliveries import DeliveryQueue
 from npsloop.stores.notify_state import NotifyState
+from npsloop.stores.queue import Queue
 
 logger = Logger(child=True)
 
@@ -61,7 +60,7 @@ def recent(event: str | None, state: NotifyState, limit: int = 50, *, sample_whe
 
 
 def deliver_batch(records: Sequence[Mapping[str, Any]], *, hooks: HookStore, state: NotifyState,
-                  queue: DeliveryQueue, dlq: DeadLetters, config: HooksConfig, allow_loopback: bool,
+                  queue: Queue, dlq: Queue, config: HooksConfig, allow_loopback: bool,
                   send: Sender = post, resolver: targets.Resolver | None = None) -> set[str]:  # fmt: skip
     """Deliver each queued message; returns the ids that must come back (their visibility set to the backoff)."""
     failed: set[str] = set()

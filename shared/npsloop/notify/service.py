@@ -24,9 +24,9 @@ from npsloop.notify.contacts import ContactFacts, lookup
 from npsloop.notify.email import Mailer
 from npsloop.salesforce.client import SalesforceClient, SalesforceError
 from npsloop.scoring import Category
-from npsloop.stores.deliveries import DeliveryQueue
 from npsloop.stores.notify_state import NotifyState, contact_key
 from npsloop.stores.optouts import OptOutStore
+from npsloop.stores.queue import Queue
 
 logger = Logger(child=True)
 
@@ -35,7 +35,7 @@ logger = Logger(child=True)
 class NotifyPorts:
     state: NotifyState
     hooks: HookStore
-    deliveries: DeliveryQueue
+    deliveries: Queue
     optouts: OptOutStore
     channels: Mapping[str, Channel] = field(default_factory=dict)
     mailer: Mailer | None = None

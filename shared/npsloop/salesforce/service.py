@@ -26,8 +26,7 @@ from npsloop.salesforce.sync import (
 )
 from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.bus import EventBus
-from npsloop.stores.dead_letters import DeadLetters
-from npsloop.stores.queue import WorkQueue, backoff_seconds
+from npsloop.stores.queue import Queue, backoff_seconds
 from npsloop.stores.responses import ResponseStore
 
 logger = Logger(child=True)
@@ -36,8 +35,8 @@ logger = Logger(child=True)
 @dataclass(frozen=True)
 class SyncPorts:
     api: SalesforceClient
-    dlq: DeadLetters
-    queue: WorkQueue
+    dlq: Queue
+    queue: Queue
     responses: ResponseStore
     aggregates: AggregateStore
     bus: EventBus
