@@ -45,7 +45,7 @@ def test_printed_curl_line_works_and_sigterm_stops_every_process(tmp_path):
         headers = dict(h.split(": ", 1) for h in (args[i + 1] for i, a in enumerate(args) if a == "-H"))
         answer = requests.post(args[args.index("-X") + 2], data=body, headers=headers, timeout=30)
         assert (answer.status_code, answer.json()) == (202, {"response_id": "typeform:local-example-1"})
-        assert len(worker_pids(stack)) == 5  # two HTTP workers for ingest, one per queue consumer
+        assert len(worker_pids(stack)) == 6  # two HTTP workers for ingest, one per queue consumer
     finally:
         assert stop_local(stack) == 0
     time.sleep(0.5)

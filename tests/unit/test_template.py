@@ -61,7 +61,9 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
             function = next(part.split(".Arn")[0] for part in uri.split("${") if ".Arn}" in part)
             assert function in cfn, f"{method.upper()} {path} points at a missing function"
             routes_by_function.setdefault(function, set()).add(f"{method.upper()} {path}")
-    assert routes_by_function == {"IngestWebhookFunction": {"POST /webhooks/{source}"}}
+    assert routes_by_function == {
+        "IngestWebhookFunction": {"POST /webhooks/{source}", "HEAD /webhooks/{source}", "GET /webhooks/{source}"}
+    }
     for function, routes in routes_by_function.items():
         handler = cfn[function]["Properties"]["Handler"]
         module = importlib.import_module(handler.rsplit(".", 1)[0])
@@ -78,7 +80,7 @@ def test_api_is_throttled(cfn):
 def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failures(cfn):
     queues = of_type(cfn, "AWS::SQS::Queue")
     mappings = of_type(cfn, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 3
+    assert len(mappings) == 4
     for mapping in mappings.values():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -92,12 +94,30 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
         for t in r["Properties"]["Targets"]
     }
     consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
-    assert rule_targets == consumer_queues
+    assert rule_targets | {"FetchQueue"} == consumer_queues  # ingest_webhook itself sends to the fetch queue
+    fetch_retries = queues["FetchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    assert fetch_retries == {"Ref": "FetchMaxReceiveCount"}
+
+
+def test_ids_only_deliveries_are_queued_and_fetched_with_least_privilege(cfn):
+    ingest = cfn["IngestWebhookFunction"]["Properties"]["Environment"]["Variables"]
+    fetch = cfn["FetchResponseFunction"]["Properties"]["Environment"]["Variables"]
+    assert ingest["FETCH_QUEUE_URL"] == fetch["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}
+    assert ingest["MAPPING_PARAMETER"] == fetch["MAPPING_PARAMETER"] == {"Ref": "MappingParameter"}
+    statements = [
+        s
+        for policy in cfn["FetchResponseFunctionRole"]["Properties"]["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert "sqs:ChangeMessageVisibility" in actions and "s3:PutObject" not in actions
+    parameter = cfn["MappingParameter"]["Properties"]
+    assert parameter["Value"] == "{}" and parameter["Name"] == {"Fn::Sub": "/${AWS::StackName}/field-mapping"}
 
 
 def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
     functions = of_type(cfn, "AWS::Lambda::Function")
-    assert len(functions) == 4
+    assert len(functions) == 5
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12"

@@ -14,7 +14,8 @@ from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, S
 
 def _local(args: argparse.Namespace) -> int:
     options = StackOptions(port=args.port, salesforce_port=args.salesforce_port, aws_port=args.aws_port,
-                           state_dir=args.state_dir, api_keys=args.api_key, secrets_file=args.secrets)  # fmt: skip
+                           state_dir=args.state_dir, api_keys=args.api_key, secrets_file=args.secrets,
+                           mapping_file=args.mapping)  # fmt: skip
     try:
         stack = LocalStack(options)
     except StackConfigError as exc:
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--state-dir", type=Path, help="keep data here between runs (default: start empty)")
     local.add_argument("--api-key", action="append", default=[], help="an API key accepted from the start (repeatable)")
     local.add_argument("--secrets", type=Path, help="JSON shaped like the deployed secret; only 'sources' is required")
+    local.add_argument("--mapping", type=Path, help="the field mapping document (default: mapping.default.json)")
     local.set_defaults(run=_local)
 
     send = commands.add_parser("send", help="POST a JSON body to the local stack, signed as SOURCE signs")
