@@ -1,6 +1,7 @@
 """Fetch jobs from SQS: read the full response of SurveyMonkey or Qualtrics from its API and record it."""
 
 from aws_lambda_powertools import Logger
+
 from npsloop import wiring
 from npsloop.envelopes import batch_response, sqs_fetch_jobs
 from npsloop.fetch import fetch_batch

@@ -2,18 +2,16 @@
 checks tools make when a webhook is registered."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
 from npsloop import wiring
 from npsloop.envelopes import delivery_from_http
-from npsloop.errors import NpsloopError
+from npsloop.http import install_error_handlers, json_response
 from npsloop.ingest import handshake, receive
 
 app = APIGatewayHttpResolver()
+install_error_handlers(app)
 logger = Logger(service="npsloop")
-
-
-def _json(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.post("/webhooks/<source>")
@@ -23,23 +21,13 @@ def post_webhook(source: str) -> Response:
     outcome = receive(delivery, secret=wiring.secret(settings.secret_arn), archive=archive, store=store, bus=bus,
                       fetch_queue=fetch_queue, mappings=lambda: wiring.mapping(settings.mapping_parameter),
                       max_body=settings.max_body_bytes)  # fmt: skip
-    return _json(outcome.status, outcome.body)
+    return json_response(outcome.status, outcome.body)
 
 
 @app.route("/webhooks/<source>", method=["HEAD", "GET"])
 def check_webhook(source: str) -> Response:
     outcome = handshake(source)
-    return _json(outcome.status, outcome.body)
-
-
-@app.exception_handler(NpsloopError)
-def npsloop_error(exc: NpsloopError) -> Response:
-    return _json(exc.status, exc.body())
-
-
-@app.not_found
-def not_found(_exc: Exception) -> Response:
-    return _json(404, {"error": "no such route"})
+    return json_response(outcome.status, outcome.body)
 
 
 @logger.inject_lambda_context

@@ -1,6 +1,7 @@
 """ResponseScored from SQS: alert people about detractors."""
 
 from aws_lambda_powertools import Logger
+
 from npsloop import wiring
 from npsloop.envelopes import batch_response, sqs_details
 from npsloop.models import ScoredEvent
@@ -12,11 +13,11 @@ logger = Logger(service="npsloop")
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: object) -> dict:
-    details, failed = sqs_details(event, ScoredEvent)
+    queued, failed = sqs_details(event, ScoredEvent)
     secret = wiring.notify_secret()
-    for message_id, detail in details:
+    for message in queued:
         try:
-            notify(detail, secret)
+            notify(message.detail, secret)
         except ChannelError:
-            failed.append(message_id)
+            failed.append(message.message_id)
     return batch_response(failed)

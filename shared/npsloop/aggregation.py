@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from npsloop.models import CanonicalResponse, utc
-from npsloop.scoring import Category, classify
+from npsloop.scoring import Category, Counts, classify
 
 PERIODS = ("day", "week", "month")
 SEGMENTS = ("overall", "source", "touchpoint")
@@ -67,3 +67,26 @@ def merge(all_moves: Iterable[Mapping[AggregateKey, Counter]]) -> dict[Aggregate
         for key, counter in moves.items():
             total[key].update(counter)
     return {k: Counter({a: n for a, n in c.items() if n}) for k, c in total.items() if any(c.values())}
+
+
+def month_window(now: datetime, months: int = 12) -> list[str]:
+    """Labels of the last `months` months up to and including the month of `now` (UTC), oldest first."""
+    now = utc(now)
+    year, month = now.year, now.month
+    labels = []
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return labels[::-1]
+
+
+def rolling_counts(
+    counted: Mapping[str, Mapping[str, int]], moves: Mapping[AggregateKey, Counter], pk: str, window: Iterable[str]
+) -> Counts:
+    """One segment's counts over a window of months: what the Aggregates table holds plus moves not yet applied."""
+    total = Counter()
+    for label in window:
+        sk = f"month#{label}"
+        total.update(counted.get(sk, {}))
+        total.update(moves.get(AggregateKey(pk, sk), Counter()))
+    return Counts(total["promoters"], total["passives"], total["detractors"])

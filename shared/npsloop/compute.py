@@ -7,15 +7,30 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from npsloop.aggregation import contribution, deltas, keys_for, merge, segment_values
+from npsloop.aggregation import PERIODS, SEGMENTS, contribution, deltas, keys_for, merge, segment_values
 from npsloop.models import ResponseEvent, ScoredEvent
 from npsloop.stores.aggregates import MAX_TRANSACTION_ITEMS, AggregateStore, LedgerEntry
 from npsloop.stores.bus import EventBus
 from npsloop.stores.responses import ResponseStore
 
 logger = Logger(child=True)
-LEDGER = "counted"
 ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class Counting:
+    """What one kind of event is counted for: its ledger on the response, its segments and periods."""
+
+    ledger: str
+    segments: tuple[str, ...]
+    periods: tuple[str, ...]
+    publishes_scored: bool
+
+
+# ResponseReceived: every segment known at ingest. ResponseLinked: the account the sync matched, by month.
+RESPONSES = Counting("counted", SEGMENTS, PERIODS, publishes_scored=True)
+ACCOUNTS = Counting("account_counted", ("account",), ("month",), publishes_scored=False)
+COUNTING = {"ResponseReceived": RESPONSES, "ResponseLinked": ACCOUNTS}
 
 
 @dataclass(frozen=True)
@@ -25,7 +40,11 @@ class Received:
 
 
 def score_batch(
-    batch: Sequence[Received], responses: ResponseStore, aggregates: AggregateStore, bus: EventBus
+    batch: Sequence[Received],
+    responses: ResponseStore,
+    aggregates: AggregateStore,
+    bus: EventBus,
+    counting: Counting = RESPONSES,
 ) -> set[str]:
     """Process one SQS batch; returns the message ids that failed and must come back.
 
@@ -42,14 +61,14 @@ def score_batch(
     pending = list(latest.values())
     failed: set[str] = set()
     for attempt in range(ATTEMPTS):
-        counted = responses.ledgers([r.event.response.response_id for r in pending], LEDGER)
+        counted = responses.ledgers([r.event.response.response_id for r in pending], counting.ledger)
         todo = [r for r in pending if counted.get(r.event.response.response_id, (0, None))[0] < r.event.revision]
-        if attempt == 0:
+        if attempt == 0 and counting.publishes_scored:
             bus.publish([("ResponseScored", _scored(r.event)) for r in todo])
         pending = []
-        for group in _transactions(todo, counted):
+        for group in _transactions(todo, counted, counting):
             entries, moves = group
-            if not aggregates.apply(LEDGER, entries, merge(m for m in moves)):
+            if not aggregates.apply(counting.ledger, entries, merge(m for m in moves)):
                 pending.extend(r for r in todo if r.event.response.response_id in {e.response_id for e in entries})
         if not pending:
             break
@@ -66,7 +85,13 @@ def _scored(event: ResponseEvent) -> dict:
     return ScoredEvent(**dict(event), category=event.response.category).model_dump(mode="json")
 
 
-def _transactions(todo: Sequence[Received], counted: dict) -> list[tuple[list[LedgerEntry], list]]:
+def contribution_of(event: ResponseEvent, counting: Counting) -> dict:
+    """The aggregate items one revision of a response counts in, with its score."""
+    segments = segment_values(event.response, counting.segments)
+    return contribution(event.response.score, keys_for(segments, event.period_time, counting.periods))
+
+
+def _transactions(todo: Sequence[Received], counted: dict, counting: Counting) -> list[tuple[list[LedgerEntry], list]]:
     """Group responses so each group's ledgers plus its distinct aggregate items fit in one transaction."""
     groups: list[tuple[list[LedgerEntry], list]] = []
     entries: list[LedgerEntry] = []
@@ -74,7 +99,7 @@ def _transactions(todo: Sequence[Received], counted: dict) -> list[tuple[list[Le
     keys: set = set()
     for item in todo:
         event = item.event
-        new = contribution(event.response.score, keys_for(segment_values(event.response), event.period_time))
+        new = contribution_of(event, counting)
         move = deltas(counted.get(event.response.response_id, (0, None))[1], new)
         if entries and len(entries) + 1 + len(keys | move.keys()) > MAX_TRANSACTION_ITEMS:
             groups.append((entries, moves))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from npsloop.errors import ConfigurationError
 
@@ -44,8 +44,17 @@ class ScoreSettings(_Settings):
 
 class SyncSettings(_Settings):
     secret_arn: str
+    sync_queue_url: str
     sync_dlq_url: str
+    responses_table: str
+    aggregates_table: str
+    event_bus_name: str
     salesforce_api_version: str = "62.0"
+    sync_unmatched: Literal["keep", "lead"] = "keep"
+    salesforce_person_accounts: bool = False
+    salesforce_api_share: float = Field(default=0.5, gt=0, le=1)  # slow down past this share of the daily calls
+    sync_backoff_seconds: int = Field(default=5, ge=0)  # first retry delay; doubles with each receive
+    sync_backoff_max_seconds: int = Field(default=900, ge=0)
 
 
 class NotifySettings(_Settings):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
@@ -32,13 +33,29 @@ def delivery_from_http(event: Mapping[str, Any], source: str) -> Delivery:
     )
 
 
-def sqs_details(event: Mapping[str, Any], model: type[M]) -> tuple[list[tuple[str, M]], list[str]]:
-    """(message id, detail) for each SQS record holding an EventBridge event, and the ids of records that do not."""
-    good: list[tuple[str, M]] = []
+@dataclass(frozen=True)
+class Queued(Generic[M]):
+    """One SQS record carrying an EventBridge event: its detail parsed, and what redelivery and backoff need."""
+
+    message_id: str
+    kind: str  # the event's detail-type, e.g. "ResponseScored"
+    detail: M
+    body: str
+    receipt_handle: str
+    receive_count: int
+
+
+def sqs_details(event: Mapping[str, Any], model: type[M]) -> tuple[list[Queued[M]], list[str]]:
+    """Each SQS record holding an EventBridge event, and the ids of records that do not (left for the DLQ)."""
+    good: list[Queued[M]] = []
     poison: list[str] = []
     for record in event.get("Records", []):
         try:
-            good.append((record["messageId"], model.model_validate(json.loads(record["body"])["detail"])))
+            envelope = json.loads(record["body"])
+            detail = model.model_validate(envelope["detail"])
+            receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
+            good.append(Queued(record["messageId"], envelope.get("detail-type", ""), detail, record["body"],
+                               record.get("receiptHandle", ""), receives))  # fmt: skip
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             logger.error("unreadable message left for the DLQ", extra={"message_id": record.get("messageId"),
                                                                        "problem": type(exc).__name__})  # fmt: skip

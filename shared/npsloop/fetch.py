@@ -17,6 +17,7 @@ from npsloop.sources import adapter
 from npsloop.stores.archive import RawArchive
 from npsloop.stores.bus import EventBus
 from npsloop.stores.fetch_queue import FetchQueue
+from npsloop.stores.queue import backoff_seconds
 from npsloop.stores.responses import ResponseStore
 
 logger = Logger(child=True)
@@ -30,11 +31,6 @@ class Queued:
     receipt_handle: str
     receive_count: int
     job: FetchJob
-
-
-def retry_delay(receive_count: int) -> int:
-    """5 s, 10 s, 20 s, … up to 15 min between attempts."""
-    return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, min(receive_count - 1, 20)))
 
 
 def fetch_batch(
@@ -76,7 +72,9 @@ def fetch_batch(
 
 
 def _later(queue: FetchQueue, item: Queued) -> None:
+    """5 s, 10 s, 20 s, … up to 15 min between attempts."""
+    delay = backoff_seconds(min(item.receive_count, 30), FIRST_RETRY_SECONDS, LONGEST_RETRY_SECONDS)
     try:
-        queue.retry_in(item.receipt_handle, retry_delay(item.receive_count))
+        queue.hold([(item.receipt_handle, delay)])
     except Exception as exc:  # the queue's own visibility timeout brings it back anyway
         logger.warning("could not set the retry delay", extra={"problem": type(exc).__name__})

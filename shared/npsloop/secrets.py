@@ -12,13 +12,32 @@ CACHE_SECONDS = 300
 
 
 class SalesforceSecret(BaseModel):
-    """Credentials of the integration user's connected app (client credentials flow)."""
+    """Credentials of the integration's connected app: JWT bearer when a private key is given, else client credentials.
+
+    JWT bearer: `login_url` (https://login.salesforce.com, https://test.salesforce.com or My Domain), `client_id`
+    (the consumer key), `username` (the integration user), `private_key` (PEM). Client credentials: `login_url`
+    (the org's My Domain), `client_id`, `client_secret`.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     login_url: str
     client_id: str
     client_secret: str = ""
+    username: str | None = None
+    private_key: str | None = None
+    audience: str | None = None  # the JWT `aud`; derived from login_url when absent
+
+    @property
+    def flow(self) -> str:
+        return "jwt" if self.private_key else "client_credentials"
+
+    @property
+    def jwt_audience(self) -> str:
+        if self.audience:
+            return self.audience
+        sandbox = "test.salesforce.com" in self.login_url or ".sandbox." in self.login_url
+        return "https://test.salesforce.com" if sandbox else "https://login.salesforce.com"
 
 
 class NotifySecret(BaseModel):
@@ -43,10 +62,13 @@ class AppSecret(BaseModel):
         if not self.salesforce:
             raise ConfigurationError("the npsloop secret has no 'salesforce' credentials")
         try:
-            return SalesforceSecret.model_validate(self.salesforce)
+            creds = SalesforceSecret.model_validate(self.salesforce)
         except ValidationError as exc:
             missing = ", ".join(str(e["loc"][0]) for e in exc.errors())
             raise ConfigurationError(f"the npsloop secret's 'salesforce' lacks or mangles: {missing}") from None
+        if creds.private_key and not creds.username:
+            raise ConfigurationError("the npsloop secret's 'salesforce' has a private_key but no username (JWT flow)")
+        return creds
 
 
 def parse_secret(raw: Any) -> AppSecret:

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from npsloop_local.signing import typeform_signature
 from standardwebhooks import Webhook
+
+from npsloop_local.signing import typeform_signature
 
 from .conftest import GENERIC_SECRET, TYPEFORM_SECRET
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from standardwebhooks import Webhook
+
 from npsloop_local.http_api import http_event
 from npsloop_local.resources import aws_client, create_all
 from npsloop_local.stack import local_secret
 from npsloop_local.template import Route, Template
-from standardwebhooks import Webhook
 
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"integration-generic-secret").decode()
 TYPEFORM_SECRET = "integration-typeform-secret"
@@ -56,6 +57,7 @@ def moto_url():
 
 def _clear_caches():
     from aws_lambda_powertools.utilities import parameters
+
     from npsloop import aws, config, wiring
 
     aws.client.cache_clear()
@@ -132,7 +134,7 @@ def stack(moto_url, monkeypatch, tmp_path):
             }
         )
     )
-    secret, _ = local_secret(secrets_file, [])
+    secret, _ = local_secret(secrets_file)
     template = Template()
     names = create_all(template, moto_url, secret)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)

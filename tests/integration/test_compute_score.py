@@ -4,6 +4,7 @@ import json
 
 import pytest
 from compute_score import handler as compute
+
 from npsloop.stores.aggregates import AggregateStore
 
 from .test_ingest import generic

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from ingest_webhook import handler as ingest
+
 from npsloop_local.signing import typeform_signature
 
 from .conftest import TYPEFORM_SECRET, generic_headers, webhook_event

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from fetch_response import handler as fetch_handler
 from ingest_webhook import handler as ingest
+
 from npsloop_local.http_api import http_event
 from npsloop_local.signing import qualtrics_form, sign
 from npsloop_local.survey_apis import SurveyApis, nps_response, nps_survey

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from npsloop_local.standin import SalesforceStandin
 from npsloop_local.standin.ids import to18
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from sync_salesforce import handler as sync
+
 from npsloop.models import CanonicalResponse, ScoredEvent
 from npsloop_local.standin import SalesforceStandin
-from sync_salesforce import handler as sync
 
 
 @pytest.fixture(scope="module")

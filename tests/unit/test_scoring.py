@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from npsloop.scoring import Category, Counts, change_is_significant, classify, margin_of_error, nps
 
 

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from npsloop.errors import MalformedPayloadError, NoNpsAnswerError, SignatureError, UnprocessableError
 from npsloop.mapping import SourceMapping
 from npsloop.models import FetchJob

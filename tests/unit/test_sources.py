@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from standardwebhooks import Webhook
+
 from npsloop.errors import (
     MalformedPayloadError,
     NoNpsAnswerError,
@@ -15,7 +17,6 @@ from npsloop.errors import (
     UnprocessableError,
 )
 from npsloop.sources import Delivery, adapter
-from standardwebhooks import Webhook
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"test-secret-for-generic").decode()

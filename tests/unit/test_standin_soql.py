@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from npsloop_local.standin import soql
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "salesforce"

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from npsloop_local.ops import add_target_arguments
 from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, StackOptions
 
 
@@ -56,6 +57,60 @@ def _send(args: argparse.Namespace) -> int:
     return 0 if answer.status_code < 400 else 1
 
 
+def _apikey(args: argparse.Namespace) -> int:
+    """Create (printed once, only its hash is stored), list or revoke API keys of a stack."""
+    from npsloop.apikeys import ApiKeyStore, new_key
+    from npsloop_local.ops import Target, TargetError
+
+    try:
+        target = Target.from_args(args)
+        store = ApiKeyStore(target.physical("ApiKeysTable"), target.client("dynamodb"))
+        if args.action == "create":
+            key = new_key()
+            record = store.add(key, args.name)
+            print(f"{key}\n(key id {record.key_id}; this is the only time the key is shown)")
+        elif args.action == "list":
+            for record in store.list():
+                state = "revoked" if record.revoked else "active"
+                print(f"{record.key_id}  {state:8} {record.created_at}  {record.name}")
+        elif not store.revoke(args.key_id):
+            print(f"npsloop apikey: no key with id {args.key_id}", file=sys.stderr)
+            return 1
+        else:
+            print(f"revoked {args.key_id}")
+    except TargetError as exc:
+        print(f"npsloop apikey: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    from npsloop_local.ops import Target, TargetError
+    from npsloop_local.salesforce_ops import redrive
+
+    try:
+        moved = redrive(Target.from_args(args), args.queue)
+    except TargetError as exc:
+        print(f"npsloop redrive: {exc}", file=sys.stderr)
+        return 1
+    for queue, count in moved.items():
+        print(f"{count} messages back in {queue}")
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from npsloop_local.ops import Target, TargetError
+    from npsloop_local.salesforce_ops import backfill, parse_since
+
+    try:
+        report = backfill(Target.from_args(args), parse_since(args.since), with_tasks=args.with_tasks)
+    except (TargetError, ValueError) as exc:
+        print(f"npsloop backfill: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +131,30 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("--url", default="http://127.0.0.1:3000", help="the stack's HTTP API")
     send.add_argument("--secrets", type=Path, help="the same --secrets file the stack was started with")
     send.set_defaults(run=_send)
+
+    apikey = commands.add_parser("apikey", help="API keys for the endpoints that require one")
+    actions = apikey.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key; it is printed once, only its hash is kept")
+    create.add_argument("--name", required=True, help="who or what uses the key, e.g. 'zapier'")
+    actions.add_parser("list", help="key ids, names, states")
+    revoke = actions.add_parser("revoke", help="stop a key from working (within a minute)")
+    revoke.add_argument("key_id", help="the key id shown by create/list (or the key itself)")
+    for action in (create, actions.choices["list"], revoke):
+        add_target_arguments(action)
+    apikey.set_defaults(run=_apikey)
+
+    redrive = commands.add_parser("redrive", help="move every DLQ's messages back to the queue they came from")
+    redrive.add_argument("--queue", help="only this queue or DLQ (logical id, e.g. SyncQueue)")
+    add_target_arguments(redrive)
+    redrive.set_defaults(run=_redrive)
+
+    backfill = commands.add_parser(
+        "backfill", help="re-sync stored responses into Salesforce (Bulk API 2.0 past 2,000)"
+    )
+    backfill.add_argument("--since", required=True, help="responses answered on or after this date (2026-01-31)")
+    backfill.add_argument("--with-tasks", action="store_true", help="also create detractor Tasks (off by default)")
+    add_target_arguments(backfill)
+    backfill.set_defaults(run=_backfill)
 
     args = parser.parse_args(argv)
     return args.run(args)

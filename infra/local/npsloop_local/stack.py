@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from npsloop.apikeys import ApiKeyStore
 from npsloop_local import state
 from npsloop_local.http_api import HttpApi
 from npsloop_local.pollers import QueuePoller
@@ -50,7 +50,7 @@ def _merge(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def local_secret(secrets_file: Path | None, api_keys: list[str]) -> tuple[dict[str, Any], bool]:
+def local_secret(secrets_file: Path | None) -> tuple[dict[str, Any], bool]:
     """The secret's value: the --secrets file over the shipped defaults; True when it names a real org."""
     defaults = json.loads(DEFAULT_SECRETS.read_text())
     defaults.pop("_comment", None)
@@ -67,7 +67,6 @@ def local_secret(secrets_file: Path | None, api_keys: list[str]) -> tuple[dict[s
     value = _merge(defaults, given)
     if real_org:
         value["salesforce"] = given["salesforce"]
-    value["api_key_hashes"] = [hashlib.sha256(k.encode()).hexdigest() for k in api_keys]
     return value, real_org
 
 
@@ -95,7 +94,7 @@ class LocalStack:
     def __init__(self, options: StackOptions, template: Template | None = None):
         self.options = options
         self.template = template or Template()
-        self.secret, self.real_org = local_secret(options.secrets_file, options.api_keys)
+        self.secret, self.real_org = local_secret(options.secrets_file)
         self.mapping = local_mapping(options.mapping_file)
         self.aws_port = _free(options.aws_port)
         self.aws_url = f"http://{HOST}:{self.aws_port}"
@@ -121,6 +120,9 @@ class LocalStack:
         self.names = create_all(self.template, self.aws_url, self.secret, self.mapping)
         if self.options.state_dir:
             state.load(self.options.state_dir, self.names, self.aws_url)
+        keys = ApiKeyStore(self.names.refs["ApiKeysTable"], aws_client("dynamodb", self.aws_url))
+        for number, key in enumerate(self.options.api_keys, 1):
+            keys.add(key, f"--api-key {number}")
         self._start_functions()
         routes = [(route, self.pools[fn.logical_id].invoke) for fn in self.template.functions() for route in fn.routes]
         self.api = HttpApi(routes, HOST, self.options.port)

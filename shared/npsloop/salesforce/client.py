@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,10 @@ class SalesforceError(Exception):
 class SalesforceAuthError(SalesforceError):
     """The org refused the integration's credentials: a configuration problem, not worth retrying."""
 
+    @property
+    def retryable(self) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class Token:
@@ -45,7 +50,9 @@ class Token:
 
 
 _tokens: dict[tuple[str, str], Token] = {}  # for the life of the container
+_refused: dict[tuple[str, str], tuple[float, SalesforceAuthError]] = {}
 _tokens_lock = threading.Lock()
+REFUSAL_CACHE_SECONDS = 60
 
 
 def error_from(response: requests.Response) -> SalesforceError:
@@ -74,20 +81,40 @@ class SalesforceClient:
         with _tokens_lock:
             if not refresh and key in _tokens:
                 return _tokens[key]
-        token = self._mint()
+            refused = _refused.get(key)
+        if refused and refused[0] > time.monotonic():
+            raise refused[1]  # the org refused these credentials a moment ago: do not hammer its token endpoint
+        try:
+            token = self._mint()
+        except SalesforceAuthError as exc:
+            with _tokens_lock:
+                _refused[key] = (time.monotonic() + REFUSAL_CACHE_SECONDS, exc)
+            raise
         with _tokens_lock:
             _tokens[key] = token
+            _refused.pop(key, None)
         return token
 
+    def _grant(self) -> dict[str, str]:
+        """The token request's form: a signed JWT assertion, or the client credentials."""
+        if self.secret.flow == "client_credentials":
+            return {"grant_type": "client_credentials", "client_id": self.secret.client_id,
+                    "client_secret": self.secret.client_secret}  # fmt: skip
+        import jwt  # only containers that use the JWT flow pay for importing cryptography
+
+        claims = {"iss": self.secret.client_id, "sub": self.secret.username, "aud": self.secret.jwt_audience,
+                  "exp": int(time.time()) + 180}  # fmt: skip
+        try:
+            assertion = jwt.encode(claims, self.secret.private_key, algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise SalesforceAuthError(0, "INVALID_PRIVATE_KEY", f"cannot sign the JWT: {exc}") from None
+        return {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
+
     def _mint(self) -> Token:
-        """Client credentials flow against the org's My Domain token endpoint."""
         try:
             response = self.session.post(
-                self.secret.login_url.rstrip("/") + "/services/oauth2/token",
-                data={"grant_type": "client_credentials", "client_id": self.secret.client_id,
-                      "client_secret": self.secret.client_secret},
-                timeout=TIMEOUT,
-            )  # fmt: skip
+                self.secret.login_url.rstrip("/") + "/services/oauth2/token", data=self._grant(), timeout=TIMEOUT
+            )
         except requests.RequestException as exc:
             raise SalesforceError(0, "CONNECTION_ERROR", f"token endpoint unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500:
@@ -99,12 +126,15 @@ class SalesforceClient:
         return Token(body["access_token"], body["instance_url"].rstrip("/"))
 
     # --- calls ------------------------------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
         """Call a REST path (`/services/data/...`); an expired session is refreshed once and the call replayed."""
         token = self._token()
+        extra = headers or {}
         for attempt in range(2):
             headers = {"Authorization": f"Bearer {token.access_token}", "Sforce-Call-Options": "client=npsloop",
-                       "Sforce-Mru": "updateMru=false"}  # fmt: skip
+                       "Sforce-Mru": "updateMru=false", **extra}  # fmt: skip
             try:
                 response = self.session.request(method, token.instance_url + path, headers=headers, timeout=TIMEOUT,
                                                 **kwargs)  # fmt: skip
@@ -149,3 +179,16 @@ class SalesforceClient:
         path = self.data_path(f"composite/sobjects/{sobject}/{external_id_field}")
         body = {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in records]}
         return self.request("PATCH", path, json=body).json()
+
+    def composite(self, subrequests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """One Composite call (≤25 subrequests, ≤5 of them collections or queries), allOrNone false.
+
+        Returns each subrequest's result by referenceId: `{"httpStatusCode", "body"}`.
+        """
+        if not subrequests:
+            return {}
+        for sub in subrequests:
+            sub["url"] = self.data_path(sub["url"]) if not sub["url"].startswith("/services/") else sub["url"]
+        body = {"allOrNone": False, "collateSubrequests": False, "compositeRequest": subrequests}
+        answer = self.request("POST", self.data_path("composite"), json=body).json()
+        return {item["referenceId"]: item for item in answer["compositeResponse"]}

@@ -1,43 +1,138 @@
-"""sync_salesforce's work: sync a batch, send records Salesforce rejects for good to the DLQ, retry the rest."""
+"""sync_salesforce's work: sync a batch in two calls, learn the links, keep account NPS, send refusals to the DLQ."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
+from npsloop.aggregation import deltas, merge, month_window, rolling_counts
+from npsloop.compute import ACCOUNTS, contribution_of
+from npsloop.envelopes import Queued
 from npsloop.models import ScoredEvent
-from npsloop.salesforce.client import SalesforceClient, SalesforceError
-from npsloop.salesforce.sync import sync
+from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
+from npsloop.salesforce.sync import (
+    LookupPlan,
+    Match,
+    SyncConfig,
+    latest_revisions,
+    look_up,
+    match,
+    now_utc,
+    plan_writes,
+    write,
+)
+from npsloop.stores.aggregates import AggregateStore
+from npsloop.stores.bus import EventBus
 from npsloop.stores.dead_letters import DeadLetters
+from npsloop.stores.queue import WorkQueue, backoff_seconds
+from npsloop.stores.responses import ResponseStore
 
 logger = Logger(child=True)
 
 
+@dataclass(frozen=True)
+class SyncPorts:
+    api: SalesforceClient
+    dlq: DeadLetters
+    queue: WorkQueue
+    responses: ResponseStore
+    aggregates: AggregateStore
+    bus: EventBus
+
+
+@dataclass(frozen=True)
+class Pacing:
+    api_share: float = 0.5  # of the org's daily allowance, past which the sync slows down
+    backoff_seconds: int = 5
+    backoff_max_seconds: int = 900
+
+
+def linked(event: ScoredEvent, m: Match) -> ScoredEvent:
+    """The response as the sync learned it: on the matched Contact and Account (ResponseLinked's detail)."""
+    response = event.response.model_copy(update={"contact_id": m.contact_id, "account_id": m.account_id})
+    return event.model_copy(update={"response": response})
+
+
+def account_nps(
+    latest: Mapping[str, ScoredEvent], matches: Mapping[str, Match], ports: SyncPorts, now: datetime
+) -> dict[str, tuple[float | None, int]]:
+    """Each matched account's NPS over the last 12 months, this batch included (counted or not yet)."""
+    accounts = sorted({m.account_id for m in matches.values() if m.account_id})
+    if not accounts:
+        return {}
+    ledgers = ports.responses.ledgers(list(latest), ACCOUNTS.ledger)
+    pending = []
+    for rid, event in latest.items():
+        revision, counted = ledgers.get(rid, (0, None))
+        if revision < event.revision:
+            pending.append(deltas(counted, contribution_of(linked(event, matches[rid]), ACCOUNTS)))
+    moves = merge(pending)
+    window = month_window(now)
+    out = {}
+    for account in accounts:
+        pk = f"account#{account}"
+        counted = ports.aggregates.between(pk, f"month#{window[0]}", f"month#{window[-1]}")
+        counts = rolling_counts(counted, moves, pk, window)
+        out[account] = (counts.nps, counts.responses)
+    return out
+
+
 def sync_messages(
-    details: Sequence[tuple[str, ScoredEvent]], bodies: Mapping[str, str], api: SalesforceClient, dlq: DeadLetters
+    queued: Sequence[Queued[ScoredEvent]], ports: SyncPorts, config: SyncConfig, pacing: Pacing
 ) -> set[str]:
-    """Returns the ids of messages that must come back; rejected records count as processed once in the DLQ."""
-    if not details:
+    """Returns the ids of messages that must come back; records refused for good count as processed once in the DLQ."""
+    if not queued:
         return set()
+    if ports.api.usage and ports.api.usage[0] >= pacing.api_share * ports.api.usage[1]:
+        used, total = ports.api.usage
+        logger.warning("Salesforce API usage past the configured share; holding the batch back",
+                       extra={"used": used, "allocation": total, "share": pacing.api_share})  # fmt: skip
+        return _retry_later(queued, ports, pacing, hold=pacing.backoff_max_seconds)
+    latest = latest_revisions(q.detail for q in queued)
+    now = now_utc()
     try:
-        outcome = sync([event for _, event in details], api)
+        found = look_up(LookupPlan.of(latest.values(), config), ports.api, config)
+        matches = {rid: match(event, found) for rid, event in latest.items()}
+        plan = plan_writes(latest, matches, found, account_nps(latest, matches, ports, now), config, now)
+        outcome = write(plan, matches, ports.api)
+    except SalesforceAuthError as exc:
+        logger.error("Salesforce refused the integration's credentials: fix the secret or the connected app",
+                     extra={"code": exc.code, "salesforce_message": exc.message})  # fmt: skip
+        raise
     except SalesforceError as exc:
-        logger.error("Salesforce call failed; the batch stays queued",
-                     extra={"code": exc.code, "status": exc.status, "messages": len(details)})  # fmt: skip
-        return {message_id for message_id, _ in details}
+        logger.warning("Salesforce call failed; the batch comes back later",
+                       extra={"code": exc.code, "status": exc.status, "messages": len(queued)})  # fmt: skip
+        return _retry_later(queued, ports, pacing)
+
+    facts = [("ResponseLinked", linked(latest[rid], m).model_dump(mode="json")) for rid, m in outcome.synced.items()]
+    ports.bus.publish(facts)
+    for rid, m in outcome.synced.items():
+        ports.responses.record_link(rid, latest[rid].revision, contact_id=m.contact_id, account_id=m.account_id,
+                                    record_id=outcome.record_ids.get(rid))  # fmt: skip
     letters = []
-    failed: set[str] = set()
-    for message_id, event in details:
-        rid = event.response.response_id
-        if rid in outcome.rejected:
-            error = outcome.rejected[rid]
-            letters.append((bodies[message_id], {"ErrorCode": error.code, "ErrorMessage": error.message}))
+    for q in queued:
+        error = outcome.rejected.get(q.detail.response.response_id)
+        if error is not None:
+            letters.append((q.body, {"ErrorCode": error.code, "ErrorMessage": error.message}))
             logger.warning("Salesforce rejected a record; sent to the DLQ",
-                           extra={"response_id": rid, "code": error.code})  # fmt: skip
-        elif rid in outcome.retry:
-            failed.add(message_id)
-    dlq.send(letters)
-    logger.info("batch synced", extra={"synced": len(outcome.synced), "rejected": len(outcome.rejected),
-                                       "retry": len(outcome.retry), "api_usage": api.usage})  # fmt: skip
-    return failed
+                           extra={"response_id": q.detail.response.response_id, "code": error.code})  # fmt: skip
+    ports.dlq.send(letters)
+    for error in outcome.side_errors:  # codes only: a record-level message can quote a field value (an email)
+        logger.error("Salesforce refused a Contact, Account, Task or Lead write", extra={"code": error.code})
+    retry = [q for q in queued if q.detail.response.response_id in outcome.retry]
+    counts = {"synced": len(outcome.synced), "rejected": len(outcome.rejected), "retry": len(retry)}
+    logger.info("batch synced", extra={**counts, "tasks": len(plan.tasks), "api_usage": ports.api.usage})
+    return _retry_later(retry, ports, pacing) if retry else set()
+
+
+def _retry_later(
+    queued: Sequence[Queued[ScoredEvent]], ports: SyncPorts, pacing: Pacing, hold: int | None = None
+) -> set[str]:
+    """Back off: each message stays invisible for a time that doubles with its receive count."""
+    ports.queue.hold([(q.receipt_handle, hold if hold is not None else
+                       backoff_seconds(q.receive_count, pacing.backoff_seconds, pacing.backoff_max_seconds))
+                      for q in queued])  # fmt: skip
+    return {q.message_id for q in queued}

@@ -75,6 +75,19 @@ class AggregateStore:
             raise
         return True
 
+    def between(self, pk: str, first_sk: str, last_sk: str) -> dict[str, dict[str, int]]:
+        """The items of one segment whose sort keys lie between two (inclusive), by sort key."""
+        out: dict[str, dict[str, int]] = {}
+        pages = self.ddb.get_paginator("query").paginate(
+            TableName=self.aggregates_table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": first_sk}, ":b": {"S": last_sk}},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                out[item["sk"]["S"]] = {k: int(v["N"]) for k, v in item.items() if "N" in v}
+        return out
+
     def get(self, pk: str, sk: str) -> dict[str, int]:
         item = self.ddb.get_item(TableName=self.aggregates_table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
         return {k: int(v["N"]) for k, v in (item or {}).items() if "N" in v}

@@ -118,3 +118,23 @@ class ResponseStore:
                         out[item["response_id"]["S"]] = (int(item[names["#r"]]["N"]), json.loads(item[ledger]["S"]))
                 request = result.get("UnprocessedKeys") or None
         return out
+
+    def record_link(self, response_id: str, revision: int, *, contact_id: str | None, account_id: str | None,
+                    record_id: str | None) -> None:  # fmt: skip
+        """Remember what the sync matched a revision to (a newer revision keeps its own)."""
+        values: dict[str, Any] = {":rev": {"N": str(revision)}}
+        sets = []
+        for name, value in (("sf_contact_id", contact_id), ("sf_account_id", account_id), ("sf_record_id", record_id)):
+            values[f":{name}"] = {"S": value} if value else {"NULL": True}
+            sets.append(f"{name} = :{name}")
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key={"response_id": {"S": response_id}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="revision = :rev",
+                ExpressionAttributeValues=values,
+            )
+        except Exception as exc:
+            if not _conditional_failed(exc):
+                raise

@@ -37,6 +37,7 @@ class StandinApp:
         self.stats = Stats()
         self.faults = FaultQueue()
         self.tokens = Tokens()
+        self.refusal: dict[str, str] | None = None  # set: every token request is refused with this OAuth error
         self._add_default_user()
         self._controls: dict[tuple[str, str], Callable[[Request], Reply]] = {
             ("GET", "stats"): lambda _: Reply(200, self.stats.snapshot()),
@@ -47,6 +48,8 @@ class StandinApp:
             ("POST", "validation"): self._add_rule,
             ("DELETE", "validation"): self._clear_rules,
             ("POST", "expire-tokens"): self._expire_tokens,
+            ("POST", "token-refusal"): self._refuse_tokens,
+            ("DELETE", "token-refusal"): self._refuse_tokens,
             ("POST", "reset"): self._reset,
         }
 
@@ -97,6 +100,8 @@ class StandinApp:
     def _token(self, request: Request) -> Reply:
         auth = request.authorization
         basic = (auth.username or "", auth.password or "") if auth is not None and auth.type == "basic" else None
+        if self.refusal is not None:
+            return Reply(400, self.refusal)
         try:
             return Reply(200, grant(request.form, basic, request.host_url.rstrip("/"), self.tokens))
         except OAuthError as error:
@@ -150,6 +155,17 @@ class StandinApp:
         self.tokens.expire_all()
         return Reply(204)
 
+    def _refuse_tokens(self, request: Request) -> Reply:
+        """POST {"error", "error_description"}: refuse token requests as a misconfigured org would; DELETE: stop."""
+        if request.method == "DELETE":
+            self.refusal = None
+            return Reply(204)
+        data = _json(request)
+        if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+            raise ValueError('a refusal needs "error" and "error_description", e.g. invalid_grant')
+        self.refusal = {"error": data["error"], "error_description": str(data.get("error_description", ""))}
+        return Reply(201, self.refusal)
+
     def _reset_stats(self, request: Request) -> Reply:
         self.stats.reset()
         return Reply(204)
@@ -161,6 +177,7 @@ class StandinApp:
         self.stats.reset()
         self.faults.clear()
         self.rules.clear()
+        self.refusal = None
         self.api.reset()
         return Reply(204)
 

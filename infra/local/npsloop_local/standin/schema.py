@@ -56,10 +56,13 @@ KNOWN: dict[str, SObjectType] = {
         SObjectType(
             "Account",
             "001",
-            _names("Name OwnerId NPS_12M__c NPS_Responses_12M__c NPS_Updated_At__c IsPersonAccount PersonEmail"),
+            _names(
+                "Name OwnerId NPS_12M__c NPS_Responses_12M__c NPS_Updated_At__c IsPersonAccount PersonEmail"
+                " PersonContactId NPS_Last_Score__pc NPS_Last_Category__pc NPS_Last_Responded_At__pc"
+            ),
             required=("Name",),
             references={"OwnerId": _OWNER},
-            numbers=("NPS_12M__c", "NPS_Responses_12M__c"),
+            numbers=("NPS_12M__c", "NPS_Responses_12M__c", "NPS_Last_Score__pc"),
             booleans=("IsPersonAccount",),
             default_owner=True,
         ),

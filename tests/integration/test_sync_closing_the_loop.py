@@ -1,0 +1,189 @@
+"""Closing the loop in Salesforce: Contact and Account NPS fields, one Task per detractor, links learned, auth."""
+
+import json
+
+import pytest
+import requests
+from compute_score import handler as compute
+from sync_salesforce import handler as sync
+
+from npsloop.salesforce import client as sf_client
+from npsloop_local.standin import SalesforceStandin
+
+from .test_sync_salesforce import records, scored_record, stats
+
+
+@pytest.fixture(scope="module")
+def standin():
+    server = SalesforceStandin()
+    server.start("127.0.0.1", 0)
+    yield server
+    server.stop()
+
+
+def use_secret(stack, salesforce):
+    stack.client("secretsmanager").put_secret_value(
+        SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps({"sources": {}, "salesforce": salesforce})
+    )
+
+
+@pytest.fixture
+def org(standin, stack):
+    requests.post(f"{standin.url}/__standin/reset", timeout=10)
+    sf_client._tokens.clear()
+    sf_client._refused.clear()
+    use_secret(stack, {"login_url": standin.url, "client_id": "c", "client_secret": "s"})
+    token = requests.post(
+        f"{standin.url}/services/oauth2/token",
+        timeout=10,
+        data={"grant_type": "client_credentials", "client_id": "t", "client_secret": "t"},
+    ).json()
+
+    def create(sobject, fields):
+        answer = requests.post(
+            f"{standin.url}/services/data/v62.0/sobjects/{sobject}",
+            json=fields,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
+    standin.create = create
+    return standin
+
+
+def get(standin, sobject, record_id):
+    return next(r for r in records(standin, sobject) if r["Id"] == record_id)
+
+
+def test_detractor_gets_one_task_on_the_account_owner_and_the_fields_close_the_loop(org, stack, context):
+    account = org.create("Account", {"Name": "Acme"})
+    owner = get(org, "Account", account)["OwnerId"]
+    contact = org.create("Contact", {"LastName": "Lovelace", "Email": "ada@example.com", "AccountId": account})
+    requests.post(f"{org.url}/__standin/stats/reset", timeout=10)
+    event = {
+        "Records": [
+            scored_record(
+                3, 1, email="ada@example.com", comment="Support was slow", responded_at="2026-11-02T09:00:00Z"
+            ),
+            scored_record(10, 2, email="ada@example.com", responded_at="2026-11-01T09:00:00Z"),
+        ]
+    }
+    assert sync.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert sync.lambda_handler(event, context) == {"batchItemFailures": []}  # redelivered: nothing twice
+
+    (task,) = records(org, "Task")
+    assert (task["OwnerId"], task["WhoId"], task["WhatId"], task["Priority"]) == (owner, contact, account, "High")
+    assert "Support was slow" in task["Description"]
+    person = get(org, "Contact", contact)
+    assert (person["NPS_Last_Score__c"], person["NPS_Last_Category__c"]) == (3, "Detractor")  # the later answer
+    company = get(org, "Account", account)
+    assert company["NPS_Responses_12M__c"] == 2 and company["NPS_12M__c"] == 0.0  # one promoter, one detractor
+    assert len(records(org)) == 2
+    # each batch: one Composite of lookups, one Composite of writes
+    assert stats(org)["total"] == 4
+
+
+def test_links_learned_feed_the_account_segment_exactly_once(org, stack, context):
+    account = org.create("Account", {"Name": "Acme"})
+    org.create("Contact", {"LastName": "Lovelace", "Email": "ada@example.com", "AccountId": account})
+    event = {"Records": [scored_record(9, 1, email="ada@example.com", responded_at="2026-11-02T09:00:00Z")]}
+    sync.lambda_handler(event, context)
+    sync.lambda_handler(event, context)
+    linked = stack.sqs_event("ScoreQueue")
+    kinds = {json.loads(r["body"])["detail-type"] for r in linked["Records"]}
+    assert kinds == {"ResponseLinked"}
+    assert compute.lambda_handler(linked, context) == {"batchItemFailures": []}
+    assert stack.aggregate(f"account#{account}", "month#2026-11") == {"responses": 1, "promoters": 1, "score_9": 1}
+    assert stack.queue_messages("SyncQueue") == []  # ResponseLinked publishes no second ResponseScored
+
+
+def test_unmatched_respondents_stay_unlinked_by_default(org, stack, context):
+    sync.lambda_handler({"Records": [scored_record(5, 1, email="stranger@example.com")]}, context)
+    assert records(org, "Lead") == []
+    assert records(org)[0]["Contact__c"] is None
+
+
+def test_jwt_bearer_flow(org, stack, context):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    use_secret(
+        stack,
+        {"login_url": org.url, "client_id": "consumer-key", "username": "integration@example.com", "private_key": pem},
+    )
+    assert sync.lambda_handler({"Records": [scored_record(8, 1)]}, context) == {"batchItemFailures": []}
+    assert len(records(org)) == 1
+
+
+def test_refused_credentials_fail_loudly_once_not_in_a_retry_loop(org, stack, context, monkeypatch):
+    use_secret(
+        stack,
+        {
+            "login_url": org.url,
+            "client_id": "consumer-key",
+            "username": "integration@example.com",
+            "private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+        },
+    )
+    posts = []
+    real_post = requests.Session.post
+    monkeypatch.setattr(requests.Session, "post", lambda self, *a, **kw: posts.append(a) or real_post(self, *a, **kw))
+    for _ in range(3):
+        with pytest.raises(sf_client.SalesforceAuthError, match="cannot sign the JWT"):
+            sync.lambda_handler({"Records": [scored_record(8, 1)]}, context)
+    assert posts == []  # refused before any token request; cached, so no loop either
+
+
+def test_an_org_refusing_the_credentials_fails_loudly_with_its_message(org, stack, context):
+    requests.post(
+        f"{org.url}/__standin/token-refusal",
+        timeout=10,
+        json={"error": "invalid_grant", "error_description": "user hasn't approved this consumer"},
+    )
+    for _ in range(2):
+        with pytest.raises(sf_client.SalesforceAuthError, match="user hasn't approved this consumer"):
+            sync.lambda_handler({"Records": [scored_record(8, 1)]}, context)
+    requests.delete(f"{org.url}/__standin/token-refusal", timeout=10)
+    sf_client._refused.clear()  # the refusal is remembered for a minute per container; a new container retries
+    assert sync.lambda_handler({"Records": [scored_record(8, 1)]}, context) == {"batchItemFailures": []}
+
+
+def test_a_failed_batch_is_held_back_with_growing_delay(org, stack, context):
+    queue = stack.names.refs["SyncQueue"]
+    stack.client("sqs").send_message(QueueUrl=queue, MessageBody=scored_record(4, 1)["body"])
+    requests.post(
+        f"{org.url}/__standin/faults", json={"status": 503, "errorCode": "SERVER_UNAVAILABLE", "count": 2}, timeout=10
+    )
+    event = stack.sqs_event("SyncQueue")
+    assert len(sync.lambda_handler(event, context)["batchItemFailures"]) == 1
+    # held for the backoff (5 s on the first receive), not the queue's 360 s visibility timeout, and not at once
+    assert stack.client("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages") is None
+    attrs = stack.client("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )
+    assert attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_past_the_api_share_the_sync_holds_batches_back(stack, context):
+    small = SalesforceStandin(api_limit=4)
+    small.start("127.0.0.1", 0)
+    try:
+        sf_client._tokens.clear()
+        use_secret(stack, {"login_url": small.url, "client_id": "c", "client_secret": "s"})
+        assert sync.lambda_handler({"Records": [scored_record(9, 1, email="a@example.com")]}, context) == {
+            "batchItemFailures": []
+        }
+        used = stats(small)["total"]
+        assert used == 2  # 2 of 4: at the 50 % share
+        held = sync.lambda_handler({"Records": [scored_record(9, 2, email="b@example.com")]}, context)
+        assert held == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+        assert stats(small)["total"] == used
+    finally:
+        small.stop()
+        sf_client._tokens.clear()
