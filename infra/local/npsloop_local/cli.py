@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from npsloop_local.ops import add_target_arguments
@@ -111,6 +112,45 @@ def _backfill(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _when(value: str | None) -> datetime | None:
+    """A date or date-time on the command line (UTC when no zone is given)."""
+    if not value:
+        return None
+    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from npsloop_local.history import replay
+    from npsloop_local.ops import Target, TargetError
+
+    if not (args.rejected or args.since or args.until):
+        print("npsloop replay: say what to replay: --rejected and/or --since/--until", file=sys.stderr)
+        return 2
+    try:
+        report = replay(Target.from_args(args), source=args.source, rejected_only=args.rejected,
+                        since=_when(args.since), until=_when(args.until),
+                        historical_after=timedelta(days=args.historical_after_days))  # fmt: skip
+    except (TargetError, ValueError) as exc:
+        print(f"npsloop replay: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from npsloop_local.history import import_csv
+    from npsloop_local.ops import Target, TargetError
+
+    try:
+        report = import_csv(Target.from_args(args), args.file, args.source)
+    except (TargetError, ValueError, OSError) as exc:
+        print(f"npsloop import: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +195,31 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--with-tasks", action="store_true", help="also create detractor Tasks (off by default)")
     add_target_arguments(backfill)
     backfill.set_defaults(run=_backfill)
+
+    replay = commands.add_parser("replay", help="re-ingest archived deliveries, e.g. after a field mapping fix")
+    replay.add_argument("--source", help="only this source's deliveries (default: every source)")
+    replay.add_argument("--rejected", action="store_true", help="only deliveries that were rejected")
+    replay.add_argument("--since", help="received at or after this date or time (UTC unless given)")
+    replay.add_argument("--until", help="received before this date or time")
+    replay.add_argument(
+        "--historical-after-days",
+        type=float,
+        default=7.0,
+        help="deliveries older than this are historical: counted and synced, no alert (default 7)",
+    )
+    add_target_arguments(replay)
+    replay.set_defaults(run=_replay)
+
+    history = commands.add_parser("import", help="import history from a CSV export through the same pipeline")
+    history.add_argument("file", type=Path, help="the CSV file")
+    history.add_argument(
+        "--source",
+        required=True,
+        choices=("delighted", "generic"),
+        help="delighted: Delighted's response export; generic: npsloop's documented columns",
+    )
+    add_target_arguments(history)
+    history.set_defaults(run=_import)
 
     args = parser.parse_args(argv)
     return args.run(args)
