@@ -40,19 +40,20 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    """POST a body to the local stack signed the way the source signs, and print the answer."""
+    """POST a body to the local stack authenticated as the source does (signature or token); print the answer."""
     import requests
 
-    from npsloop_local.signing import standard_webhooks_headers, typeform_signature
+    from npsloop_local.signing import sign
 
     secrets = json.loads((args.secrets or DEFAULT_SECRETS).read_text())
-    secret = secrets.get("sources", {}).get(args.source, {}).get("signing_secret", "")
+    secret = secrets.get("sources", {}).get(args.source, {})
     body = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
-    headers = {"Content-Type": "application/json"}
-    if args.source == "typeform":
-        headers["Typeform-Signature"] = typeform_signature(secret, body)
-    elif secret:
-        headers.update(standard_webhooks_headers(secret, body))
+    headers = {"Content-Type": args.content_type}
+    try:
+        headers.update(sign(args.source, body, secret))
+    except KeyError as exc:
+        print(f"npsloop send: the secrets have no {exc} for {args.source}", file=sys.stderr)
+        return 2
     answer = requests.post(f"{args.url.rstrip('/')}/webhooks/{args.source}", data=body, headers=headers, timeout=30)
     print(answer.status_code, answer.text)
     return 0 if answer.status_code < 400 else 1
@@ -165,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--mapping", type=Path, help="the field mapping document (default: mapping.default.json)")
     local.set_defaults(run=_local)
 
-    send = commands.add_parser("send", help="POST a JSON body to the local stack, signed as SOURCE signs")
-    send.add_argument("source", help="generic or typeform")
-    send.add_argument("file", help="the JSON body ('-' for standard input)")
+    send = commands.add_parser("send", help="POST a body to the local stack, signed as SOURCE signs")
+    send.add_argument("source", help="typeform, tally, survicate, surveymonkey, formbricks, generic, jotform, ...")
+    send.add_argument("file", help="the body ('-' for standard input)")
+    send.add_argument("--content-type", default="application/json", help="the Content-Type (default JSON)")
     send.add_argument("--url", default="http://127.0.0.1:3000", help="the stack's HTTP API")
     send.add_argument("--secrets", type=Path, help="the same --secrets file the stack was started with")
     send.set_defaults(run=_send)
