@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 ZAPIER := infra/zapier
 
-.PHONY: install local test lint bench layer-requirements clean zapier-test browser
+.PHONY: install local test lint bench layer-requirements openapi clean zapier-test browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "npsloop needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -56,6 +56,10 @@ lint: install
 ## rewrite shared/requirements.txt from pyproject.toml's runtime dependencies
 layer-requirements: install
 	$(BIN)/python -m npsloop_local.packaging
+
+## rewrite openapi.json from the code (template routes, sources, models); a test fails when it drifts
+openapi: install
+	$(BIN)/python -m npsloop_local.openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam $(ZAPIER)/node_modules

@@ -1,4 +1,5 @@
-"""POST /webhooks/{source}: a survey tool's delivery is archived, verified, parsed and recorded."""
+"""/webhooks/{source}: a survey tool's POST is archived, verified, parsed and recorded; HEAD and GET answer the
+checks tools make when a webhook is registered."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -6,7 +7,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from npsloop import wiring
 from npsloop.envelopes import delivery_from_http
 from npsloop.http import install_error_handlers, json_response
-from npsloop.ingest import receive
+from npsloop.ingest import handshake, receive
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)
@@ -15,10 +16,17 @@ logger = Logger(service="npsloop")
 
 @app.post("/webhooks/<source>")
 def post_webhook(source: str) -> Response:
-    settings, archive, store, bus = wiring.ingest()
+    settings, archive, store, bus, fetch_queue = wiring.ingest()
     delivery = delivery_from_http(app.current_event.raw_event, source)
     outcome = receive(delivery, secret=wiring.secret(settings.secret_arn), archive=archive, store=store, bus=bus,
+                      fetch_queue=fetch_queue, mappings=lambda: wiring.mapping(settings.mapping_parameter),
                       max_body=settings.max_body_bytes)  # fmt: skip
+    return json_response(outcome.status, outcome.body)
+
+
+@app.route("/webhooks/<source>", method=["HEAD", "GET"])
+def check_webhook(source: str) -> Response:
+    outcome = handshake(source)
     return json_response(outcome.status, outcome.body)
 
 

@@ -22,7 +22,18 @@ class IngestSettings(_Settings):
     archive_bucket: str
     event_bus_name: str
     secret_arn: str
+    fetch_queue_url: str
+    mapping_parameter: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
+
+
+class FetchSettings(_Settings):
+    responses_table: str
+    archive_bucket: str
+    event_bus_name: str
+    secret_arn: str
+    fetch_queue_url: str
+    mapping_parameter: str | None = None
 
 
 class ScoreSettings(_Settings):

@@ -63,6 +63,25 @@ def sqs_details(event: Mapping[str, Any], model: type[M]) -> tuple[list[Queued[M
     return good, poison
 
 
+def sqs_fetch_jobs(event: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
+    """The fetch jobs of an SQS event (each record's body is a FetchJob), and the ids of records that are not."""
+    from npsloop.fetch import Queued
+    from npsloop.models import FetchJob
+
+    good: list[Queued] = []
+    poison: list[str] = []
+    for record in event.get("Records", []):
+        try:
+            count = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
+            job = FetchJob.model_validate_json(record["body"])
+            good.append(Queued(record["messageId"], record.get("receiptHandle", ""), count, job))
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            logger.error("unreadable fetch job left for the DLQ", extra={"message_id": record.get("messageId"),
+                                                                         "problem": type(exc).__name__})  # fmt: skip
+            poison.append(record.get("messageId", ""))
+    return good, poison
+
+
 def batch_response(failed: set[str] | list[str]) -> dict[str, list[dict[str, str]]]:
     """The ReportBatchItemFailures answer: only these messages come back."""
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in sorted(failed)]}

@@ -51,6 +51,10 @@ class NoNpsAnswerError(Exception):
     it is archived and acknowledged as ignored."""
 
 
+class FetchError(Exception):
+    """A survey tool's API did not give a response it holds (down, throttled, credentials wrong): try again later."""
+
+
 class ConfigurationError(NpsloopError):
     """npsloop itself is set up wrongly (a missing setting or secret): the operator must act, not the sender."""
 

@@ -128,3 +128,20 @@ class ScoredEvent(ResponseEvent):
     category: Category
     themes: list[str] = Field(default_factory=list)
     sentiment: str | None = None  # POSITIVE, NEGATIVE, NEUTRAL or MIXED; None when sentiment analysis is off
+
+
+class FetchJob(BaseModel):
+    """A delivery of a tool that sends only ids: which response to read from the tool's API, queued for fetch_response.
+
+    `archive_key` is the archived delivery, marked rejected when the fetched response cannot be mapped.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    version: Literal["1"] = SCHEMA_VERSION
+    source: str
+    response_id: str  # "<source>:<vendor's id>", as the record will be called
+    ids: dict[str, str]
+    received_at: datetime
+    archive_key: str | None = None
+    historical: bool = False

@@ -14,6 +14,7 @@ from npsloop.aws import client
 from npsloop.config import (
     DeliverSettings,
     EmailFeedbackSettings,
+    FetchSettings,
     HooksApiSettings,
     IngestSettings,
     NotifySettings,
@@ -24,6 +25,7 @@ from npsloop.config import (
     settings,
 )
 from npsloop.hooks.store import HookStore
+from npsloop.mapping import MappingDocument, load_mapping
 from npsloop.salesforce.client import SalesforceClient
 from npsloop.salesforce.service import Pacing, SyncPorts
 from npsloop.salesforce.sync import SyncConfig
@@ -31,6 +33,7 @@ from npsloop.secrets import AppSecret, app_secret
 from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.archive import RawArchive
 from npsloop.stores.bus import EventBus
+from npsloop.stores.fetch_queue import FetchQueue
 from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.optouts import OptOutStore
 from npsloop.stores.queue import Queue
@@ -55,10 +58,23 @@ def secret(arn: str) -> AppSecret:
     return app_secret(arn)
 
 
+def mapping(parameter_name: str | None) -> MappingDocument:
+    """The field mapping document (cached for a few minutes by the parameters utility)."""
+    return load_mapping(parameter_name)
+
+
 @cache
-def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus]:
+def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus, FetchQueue]:
     s = settings(IngestSettings)
-    return s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name)
+    return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
+            FetchQueue(s.fetch_queue_url))  # fmt: skip
+
+
+@cache
+def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, EventBus, FetchQueue]:
+    s = settings(FetchSettings)
+    return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
+            FetchQueue(s.fetch_queue_url))  # fmt: skip
 
 
 @cache

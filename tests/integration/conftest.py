@@ -17,6 +17,18 @@ from npsloop_local.template import Route, Template
 
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"integration-generic-secret").decode()
 TYPEFORM_SECRET = "integration-typeform-secret"
+SOURCE_SECRETS = {
+    "generic": {"signing_secret": GENERIC_SECRET},
+    "typeform": {"signing_secret": TYPEFORM_SECRET},
+    "surveymonkey": {"api_key": "sm-key", "api_secret": "sm-secret", "access_token": "sm-token"},
+    "qualtrics": {"signing_secret": "q-shared-key", "api_token": "q-token"},
+    "survicate": {"signing_secret": "survicate-secret"},
+    "formbricks": {"signing_secret": "whsec_" + base64.b64encode(b"integration-formbricks").decode()},
+    "tally": {"signing_secret": "tally-secret"},
+    "jotform": {"token": "jotform-token"},
+    "trustmary": {"token": "trustmary-token"},
+    "zapier": {"token": "zapier-token"},
+}
 
 
 def _free_port():
@@ -52,6 +64,7 @@ def _clear_caches():
     wiring.analyzer.cache_clear()
     wiring.reports.cache_clear()
     wiring.dashboard.cache_clear()
+    wiring.fetch.cache_clear()
     wiring._salesforce_client.cache_clear()
     for factory in (wiring._notify_stores, wiring.hooks_api, wiring.deliver, wiring.unsubscribe, wiring.email_feedback):
         factory.cache_clear()
@@ -92,6 +105,13 @@ class Stack:
         messages = self.queue_messages(logical_id, max_messages)
         return {"Records": [lambda_record(m, self.names.arns[logical_id]) for m in messages]}
 
+    def set_mapping(self, document):
+        self.client("ssm").put_parameter(Name=self.names.refs["MappingParameter"], Value=json.dumps(document),
+                                         Type="String", Overwrite=True)  # fmt: skip
+        from aws_lambda_powertools.utilities import parameters
+
+        parameters.clear_caches()
+
     def archive_keys(self):
         bucket = self.names.refs["ArchiveBucket"]
         return [o["Key"] for o in self.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
@@ -111,10 +131,7 @@ def stack(moto_url, monkeypatch, tmp_path):
     secrets_file.write_text(
         json.dumps(
             {
-                "sources": {
-                    "generic": {"signing_secret": GENERIC_SECRET},
-                    "typeform": {"signing_secret": TYPEFORM_SECRET},
-                },
+                "sources": SOURCE_SECRETS,
                 "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"},
             }
         )

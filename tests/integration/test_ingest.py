@@ -103,7 +103,7 @@ def test_form_encoded_body_arrives_base64_and_is_refused_cleanly(stack, context)
     status, answer = post(
         context, "generic", body, generic_headers(body), content_type="application/x-www-form-urlencoded"
     )
-    assert status == 400 and "JSON" in answer["error"]
+    assert status == 415 and "application/json" in answer["error"] and answer["field"] == "content-type"
 
 
 def test_typeform_without_nps_answer_is_acknowledged_as_ignored(stack, context):

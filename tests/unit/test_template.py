@@ -62,7 +62,7 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
             assert function in cfn, f"{method.upper()} {path} points at a missing function"
             routes_by_function.setdefault(function, set()).add(f"{method.upper()} {path}")
     assert routes_by_function == {
-        "IngestWebhookFunction": {"POST /webhooks/{source}"},
+        "IngestWebhookFunction": {"POST /webhooks/{source}", "HEAD /webhooks/{source}", "GET /webhooks/{source}"},
         "HooksApiFunction": {"POST /hooks", "DELETE /hooks/{hook_id}", "GET /me", "GET /responses"},
         "UnsubscribeFunction": {"GET /unsubscribe", "POST /unsubscribe"},
         "ReportsApiFunction": {"GET /nps", "GET /responses.csv", "GET /dashboard", "POST /dashboard"},
@@ -83,7 +83,7 @@ def test_api_is_throttled(cfn):
 def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failures(cfn):
     queues = of_type(cfn, "AWS::SQS::Queue")
     mappings = of_type(cfn, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 5
+    assert len(mappings) == 6
     for mapping in mappings.values():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -97,17 +97,35 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
         for t in r["Properties"]["Targets"]
     }
     consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
-    # fed by a rule, by notify's fan-out (deliveries), or by SES through SNS (bounces and complaints)
+    # fed by a rule, by notify's fan-out (deliveries), by ingest (ids to fetch), or by SES through SNS
     subscriptions = of_type(cfn, "AWS::SNS::Subscription").values()
     sns_fed = {
         s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions if s["Properties"]["Protocol"] == "sqs"
     }
-    assert rule_targets | {"DeliveriesQueue"} | sns_fed == consumer_queues
+    assert rule_targets | {"DeliveriesQueue", "FetchQueue"} | sns_fed == consumer_queues
+    fetch_retries = queues["FetchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    assert fetch_retries == {"Ref": "FetchMaxReceiveCount"}
+
+
+def test_ids_only_deliveries_are_queued_and_fetched_with_least_privilege(cfn):
+    ingest = cfn["IngestWebhookFunction"]["Properties"]["Environment"]["Variables"]
+    fetch = cfn["FetchResponseFunction"]["Properties"]["Environment"]["Variables"]
+    assert ingest["FETCH_QUEUE_URL"] == fetch["FETCH_QUEUE_URL"] == {"Ref": "FetchQueue"}
+    assert ingest["MAPPING_PARAMETER"] == fetch["MAPPING_PARAMETER"] == {"Ref": "MappingParameter"}
+    statements = [
+        s
+        for policy in cfn["FetchResponseFunctionRole"]["Properties"]["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert "sqs:ChangeMessageVisibility" in actions and "s3:PutObject" not in actions
+    parameter = cfn["MappingParameter"]["Properties"]
+    assert parameter["Value"] == "{}" and parameter["Name"] == {"Fn::Sub": "/${AWS::StackName}/field-mapping"}
 
 
 def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
     functions = of_type(cfn, "AWS::Lambda::Function")
-    assert len(functions) == 9
+    assert len(functions) == 10
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12"

@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from npsloop_local.analytics import add_parsers as add_analytics_parsers
@@ -17,7 +18,7 @@ from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, S
 def _local(args: argparse.Namespace) -> int:
     options = StackOptions(port=args.port, salesforce_port=args.salesforce_port, aws_port=args.aws_port,
                            state_dir=args.state_dir, api_keys=args.api_key, secrets_file=args.secrets,
-                           allow_loopback_targets=args.allow_loopback_targets)  # fmt: skip
+                           allow_loopback_targets=args.allow_loopback_targets, mapping_file=args.mapping)  # fmt: skip
     try:
         stack = LocalStack(options)
     except StackConfigError as exc:
@@ -40,19 +41,20 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    """POST a body to the local stack signed the way the source signs, and print the answer."""
+    """POST a body to the local stack authenticated as the source does (signature or token); print the answer."""
     import requests
 
-    from npsloop_local.signing import standard_webhooks_headers, typeform_signature
+    from npsloop_local.signing import sign
 
     secrets = json.loads((args.secrets or DEFAULT_SECRETS).read_text())
-    secret = secrets.get("sources", {}).get(args.source, {}).get("signing_secret", "")
+    secret = secrets.get("sources", {}).get(args.source, {})
     body = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
-    headers = {"Content-Type": "application/json"}
-    if args.source == "typeform":
-        headers["Typeform-Signature"] = typeform_signature(secret, body)
-    elif secret:
-        headers.update(standard_webhooks_headers(secret, body))
+    headers = {"Content-Type": args.content_type}
+    try:
+        headers.update(sign(args.source, body, secret))
+    except KeyError as exc:
+        print(f"npsloop send: the secrets have no {exc} for {args.source}", file=sys.stderr)
+        return 2
     answer = requests.post(f"{args.url.rstrip('/')}/webhooks/{args.source}", data=body, headers=headers, timeout=30)
     print(answer.status_code, answer.text)
     return 0 if answer.status_code < 400 else 1
@@ -152,6 +154,45 @@ def _hooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(value: str | None) -> datetime | None:
+    """A date or date-time on the command line (UTC when no zone is given)."""
+    if not value:
+        return None
+    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from npsloop_local.history import replay
+    from npsloop_local.ops import Target, TargetError
+
+    if not (args.rejected or args.since or args.until):
+        print("npsloop replay: say what to replay: --rejected and/or --since/--until", file=sys.stderr)
+        return 2
+    try:
+        report = replay(Target.from_args(args), source=args.source, rejected_only=args.rejected,
+                        since=_when(args.since), until=_when(args.until),
+                        historical_after=timedelta(days=args.historical_after_days))  # fmt: skip
+    except (TargetError, ValueError) as exc:
+        print(f"npsloop replay: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from npsloop_local.history import import_csv
+    from npsloop_local.ops import Target, TargetError
+
+    try:
+        report = import_csv(Target.from_args(args), args.file, args.source)
+    except (TargetError, ValueError, OSError) as exc:
+        print(f"npsloop import: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,11 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="let hooks target http://127.0.0.1 (for tests; nothing else private is admitted)",
     )
+    local.add_argument("--mapping", type=Path, help="the field mapping document (default: mapping.default.json)")
     local.set_defaults(run=_local)
 
-    send = commands.add_parser("send", help="POST a JSON body to the local stack, signed as SOURCE signs")
-    send.add_argument("source", help="generic or typeform")
-    send.add_argument("file", help="the JSON body ('-' for standard input)")
+    send = commands.add_parser("send", help="POST a body to the local stack, signed as SOURCE signs")
+    send.add_argument("source", help="typeform, tally, survicate, surveymonkey, formbricks, generic, jotform, ...")
+    send.add_argument("file", help="the body ('-' for standard input)")
+    send.add_argument("--content-type", default="application/json", help="the Content-Type (default JSON)")
     send.add_argument("--url", default="http://127.0.0.1:3000", help="the stack's HTTP API")
     send.add_argument("--secrets", type=Path, help="the same --secrets file the stack was started with")
     send.set_defaults(run=_send)
@@ -222,6 +265,30 @@ def main(argv: list[str] | None = None) -> int:
     hooks.set_defaults(run=_hooks)
 
     add_analytics_parsers(commands)  # report, reaggregate
+    replay = commands.add_parser("replay", help="re-ingest archived deliveries, e.g. after a field mapping fix")
+    replay.add_argument("--source", help="only this source's deliveries (default: every source)")
+    replay.add_argument("--rejected", action="store_true", help="only deliveries that were rejected")
+    replay.add_argument("--since", help="received at or after this date or time (UTC unless given)")
+    replay.add_argument("--until", help="received before this date or time")
+    replay.add_argument(
+        "--historical-after-days",
+        type=float,
+        default=7.0,
+        help="deliveries older than this are historical: counted and synced, no alert (default 7)",
+    )
+    add_target_arguments(replay)
+    replay.set_defaults(run=_replay)
+
+    history = commands.add_parser("import", help="import history from a CSV export through the same pipeline")
+    history.add_argument("file", type=Path, help="the CSV file")
+    history.add_argument(
+        "--source",
+        required=True,
+        choices=("delighted", "generic"),
+        help="delighted: Delighted's response export; generic: npsloop's documented columns",
+    )
+    add_target_arguments(history)
+    history.set_defaults(run=_import)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -79,7 +79,13 @@ class HttpApi:
             def do_any(self) -> None:
                 api.serve(self)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_any  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_any  # noqa: N815
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                if code == 501:  # a method no route has (CONNECT, PROPFIND, ...): API Gateway answers 404
+                    self.close_connection = True  # its body, if any, is left unread
+                    return _reply(self, 404, {"message": "Not Found"})
+                return super().send_error(code, message, explain)
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True

@@ -62,6 +62,10 @@ class Target:
             ) from None
         if kind == "AWS::Events::EventBus":
             return self.template.resources[logical_id]["Properties"]["Name"]
+        if kind == "AWS::SSM::Parameter" and "Name" in self.template.resources[logical_id]["Properties"]:
+            from npsloop_local.template import Physical
+
+            return Physical().resolve(self.template.resources[logical_id]["Properties"]["Name"])
         return name
 
     def queue_arn(self, logical_id: str) -> str:

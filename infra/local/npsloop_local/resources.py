@@ -10,6 +10,8 @@ import boto3
 
 from npsloop_local.template import ACCOUNT, REGION, STACK, Physical, Template
 
+MAPPING_PARAMETER = "MappingParameter"
+
 
 def aws_client(service: str, endpoint: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
@@ -20,8 +22,9 @@ def physical_name(logical_id: str) -> str:
     return f"{STACK}-{logical_id}".lower()
 
 
-def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) -> Physical:
-    """Tables, bucket, queues (DLQs first), bus, rules with their queue targets, and the secret with its value."""
+def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], mapping: str | None = None) -> Physical:
+    """Tables, bucket, queues (DLQs first), bus, rules with their queue targets, the secret with its value, and the
+    SSM parameters (the field mapping document gets `mapping` when given)."""
     names = Physical(parameters=dict(template.parameters))
     ddb, s3, sqs = aws_client("dynamodb", endpoint), aws_client("s3", endpoint), aws_client("sqs", endpoint)
     events, secrets = aws_client("events", endpoint), aws_client("secretsmanager", endpoint)
@@ -87,6 +90,14 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any]) 
         names.refs[logical] = physical_name(logical)
     # The HTTP API is served by the local stack itself; functions get its real URL as an override (stack.py).
     names.refs["HttpApi"] = "local"
+
+    ssm = aws_client("ssm", endpoint)
+    for logical, props in template.of_type("AWS::SSM::Parameter").items():
+        name = names.resolve(props.get("Name")) or physical_name(logical)
+        value = mapping if logical == MAPPING_PARAMETER and mapping is not None else names.resolve(props["Value"])
+        ssm.put_parameter(Name=name, Value=value, Type=props.get("Type", "String"), Overwrite=True)
+        names.refs[logical] = name
+        names.arns[logical] = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name.lstrip('/')}"
 
     for logical, props in template.of_type("AWS::SecretsManager::Secret").items():
         # the app secret holds the local value; a secret the template only generates gets a fresh random one

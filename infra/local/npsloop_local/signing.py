@@ -36,6 +36,40 @@ def standard_webhooks_headers(secret: str, body: bytes, msg_id: str | None = Non
     return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature}
 
 
+def hmac_base64(key: bytes, body: bytes, digest: str = "sha256") -> str:
+    return base64.b64encode(hmac.new(key, body, digest).digest()).decode()
+
+
+def sign(source: str, body: bytes, secret: dict[str, str]) -> dict[str, str]:
+    """The headers that authenticate `body` as `source` sends it, with that source's part of the secret.
+
+    Qualtrics signs inside the form body instead: see `qualtrics_form`.
+    """
+    if source == "typeform":
+        return {"Typeform-Signature": typeform_signature(secret["signing_secret"], body)}
+    if source == "tally":
+        return {"Tally-Signature": hmac_base64(secret["signing_secret"].encode(), body)}
+    if source == "survicate":
+        return {"Hmac": hmac.new(secret["signing_secret"].encode(), body, hashlib.sha256).hexdigest()}
+    if source == "surveymonkey":
+        key = f"{secret.get('api_key') or secret.get('client_id')}&{secret['api_secret']}".encode()
+        return {"Sm-Signature": hmac_base64(key, body, "sha1"), "Sm-Apikey": secret.get("api_key", "")}
+    if source in ("formbricks", "generic"):
+        return standard_webhooks_headers(secret["signing_secret"], body)
+    if source in ("jotform", "trustmary", "zapier"):
+        return {"X-Npsloop-Token": secret["token"]}
+    return {}
+
+
+def qualtrics_form(message: dict, shared_key: str, survey_id: str = "SV_local") -> bytes:
+    """A Qualtrics event-subscription body: Topic, MSG (JSON) and HMAC (hex HMAC-SHA512 of MSG)."""
+    from urllib.parse import urlencode
+
+    msg = json.dumps(message, separators=(",", ":"))
+    mac = hmac.new(shared_key.encode(), msg.encode(), hashlib.sha512).hexdigest()
+    return urlencode({"Topic": f"local.surveyengine.completedResponse.{survey_id}", "MSG": msg, "HMAC": mac}).encode()
+
+
 def typeform_curl(api_url: str, secret: str) -> str:
     body = json.dumps(SAMPLE_TYPEFORM, separators=(",", ":"))
     return (

@@ -21,6 +21,7 @@ from npsloop_local.template import REGION, ROOT, Physical, Template
 from npsloop_local.workers import WorkerPool, WorkerSpec
 
 DEFAULT_SECRETS = Path(__file__).with_name("secrets.default.json")
+DEFAULT_MAPPING = Path(__file__).with_name("mapping.default.json")
 HOST = "127.0.0.1"
 
 
@@ -36,6 +37,7 @@ class StackOptions:
     state_dir: Path | None = None
     api_keys: list[str] = field(default_factory=list)
     secrets_file: Path | None = None
+    mapping_file: Path | None = None
     http_workers: int = 2
     allow_loopback_targets: bool = False  # hooks may target http://127.0.0.1 (tests only)
     log: TextIO = sys.stdout
@@ -68,6 +70,18 @@ def local_secret(secrets_file: Path | None) -> tuple[dict[str, Any], bool]:
     return value, real_org
 
 
+def local_mapping(mapping_file: Path | None) -> str:
+    """The field mapping document for the local stack: the --mapping file, else the shipped default."""
+    path = Path(mapping_file or DEFAULT_MAPPING)
+    try:
+        text = path.read_text()
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("it must be a JSON object keyed by source")
+    except (OSError, ValueError) as exc:
+        raise StackConfigError(f"--mapping {path}: {exc}") from None
+    return text
+
+
 def _free(port: int) -> int:
     if port:
         return port
@@ -81,6 +95,7 @@ class LocalStack:
         self.options = options
         self.template = template or Template()
         self.secret, self.real_org = local_secret(options.secrets_file)
+        self.mapping = local_mapping(options.mapping_file)
         self.aws_port = _free(options.aws_port)
         self.aws_url = f"http://{HOST}:{self.aws_port}"
         self.pools: dict[str, WorkerPool] = {}
@@ -103,7 +118,7 @@ class LocalStack:
             self.standin = SalesforceStandin(db_path=str(db))
             self.standin.start(HOST, _free(self.options.salesforce_port))
             self.secret["salesforce"].setdefault("login_url", self.standin.url)
-        self.names = create_all(self.template, self.aws_url, self.secret)
+        self.names = create_all(self.template, self.aws_url, self.secret, self.mapping)
         if self.options.state_dir:
             state.load(self.options.state_dir, self.names, self.aws_url)
         self._verify_sender()

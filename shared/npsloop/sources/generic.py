@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from standardwebhooks import Webhook
-
-from npsloop.errors import MalformedPayloadError, SignatureError
+from npsloop.mapping import SourceMapping
 from npsloop.models import CanonicalResponse
-from npsloop.sources.base import Delivery, canonical, json_object, required_secret
+from npsloop.sources.base import JSON, Delivery, canonical, json_object, vendor_id
+from npsloop.sources.standard_webhooks import verify_standard_webhooks
 
 NAME = "generic"
+CONTENT_TYPES = (JSON,)
 OPTIONAL = (
     "email", "name", "comment", "contact_id", "account_id", "touchpoint", "campaign", "locale",
     "responded_at", "updated_at", "attributes",
@@ -18,22 +18,13 @@ OPTIONAL = (
 
 
 def verify(delivery: Delivery, secret: Mapping[str, str]) -> None:
-    """Standard Webhooks over the raw bytes; the library also enforces the 5-minute timestamp tolerance."""
-    signing_secret = required_secret(secret, "signing_secret", NAME)
-    try:
-        Webhook(signing_secret).verify(delivery.body, dict(delivery.headers), json_parse=False)
-    except Exception as exc:  # the library raises several types for bad headers, encodings and signatures
-        raise SignatureError(f"Standard Webhooks signature check failed: {exc or type(exc).__name__}") from None
+    """Standard Webhooks over the raw bytes, with the 5-minute timestamp tolerance against replays."""
+    verify_standard_webhooks(delivery, secret, NAME)
 
 
-def parse(delivery: Delivery) -> CanonicalResponse:
+def parse(delivery: Delivery, mapping: SourceMapping | None = None) -> CanonicalResponse:
+    """Our own format needs no mapping: its fields are named as the canonical response's."""
     data = json_object(delivery.body)
-    vendor_id = data.get("response_id")
-    if isinstance(vendor_id, int) and not isinstance(vendor_id, bool):
-        vendor_id = str(vendor_id)
-    if not isinstance(vendor_id, str) or not vendor_id.strip():
-        raise MalformedPayloadError("response_id is required: a non-empty string", field="response_id")
+    vendor = vendor_id(data.get("response_id"), "response_id")
     fields = {key: data[key] for key in OPTIONAL if key in data}
-    return canonical(
-        {"response_id": f"{NAME}:{vendor_id.strip()}", "source": NAME, "score": data.get("score"), **fields}
-    )
+    return canonical({"response_id": f"{NAME}:{vendor}", "source": NAME, "score": data.get("score"), **fields})

@@ -13,6 +13,12 @@ from npsloop.sources.base import Delivery
 
 ACCEPTED_PREFIX = "raw/"
 UNAUTHENTICATED_PREFIX = "unauthenticated/"  # expires after 7 days (bucket lifecycle rule in template.yaml)
+CREDENTIALS = {"headers": ("x-npsloop-token", "authorization"), "query": ("token",)}  # never kept in the archive
+REDACTED = "[redacted]"
+
+
+def _without_credentials(values: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    return {k: REDACTED if k.lower() in names else v for k, v in values.items()}
 
 
 class RawArchive:
@@ -33,8 +39,8 @@ class RawArchive:
         record = {
             "source": delivery.source,
             "received_at": at.isoformat(),
-            "headers": dict(delivery.headers),
-            "query": dict(delivery.query),
+            "headers": _without_credentials(dict(delivery.headers), CREDENTIALS["headers"]),
+            "query": _without_credentials(dict(delivery.query), CREDENTIALS["query"]),
             "body_base64": base64.b64encode(delivery.body).decode(),
         }
         self.s3.put_object(

@@ -19,6 +19,7 @@ class StoredResponse:
     version_at: str
     received_at: str
     published: bool
+    historical: bool = False
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -46,6 +47,7 @@ class ResponseStore:
             version_at=item["version_at"]["S"],
             received_at=item["received_at"]["S"],
             published=item.get("published", {}).get("BOOL", False),
+            historical=item.get("historical", {}).get("BOOL", False),
         )
 
     def save(

@@ -1,0 +1,253 @@
+"""`npsloop replay` and `npsloop import`: re-ingest archived deliveries after a fix, and bring a survey tool's history
+(Delighted's CSV export, or the documented generic CSV) in through the same pipeline, marked historical."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from npsloop.config import MAX_BODY_BYTES
+from npsloop.errors import NpsloopError
+from npsloop.ingest import Outcome, process, record
+from npsloop.mapping import MappingDocument, parse_mapping
+from npsloop.models import CanonicalResponse
+from npsloop.sources import Delivery
+from npsloop.sources.base import canonical
+from npsloop.stores.archive import ACCEPTED_PREFIX, RawArchive
+from npsloop.stores.bus import EventBus
+from npsloop.stores.fetch_queue import FetchQueue
+from npsloop.stores.responses import ResponseStore
+from npsloop_local.ops import Target
+
+HISTORICAL_AFTER = timedelta(days=7)
+IMPORT_THREADS = 8
+KEY_TIME = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})(\d{2})(\d{2})(\d{6})-")
+
+
+@dataclass
+class Ports:
+    archive: RawArchive
+    store: ResponseStore
+    bus: EventBus
+    fetch_queue: FetchQueue
+    mappings: Callable[[], MappingDocument]
+
+    @classmethod
+    def of(cls, target: Target) -> Ports:
+        """The stores of the stack the target names, with that stack's field mapping."""
+        ssm = target.client("ssm")
+        parameter = target.physical("MappingParameter")
+        document = parse_mapping(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+        return cls(
+            RawArchive(target.physical("ArchiveBucket"), target.client("s3")),
+            ResponseStore(target.physical("ResponsesTable"), target.client("dynamodb")),
+            EventBus(target.physical("EventBus"), target.client("events")),
+            FetchQueue(target.physical("FetchQueue"), target.client("sqs")),
+            lambda: document,
+        )
+
+
+@dataclass
+class Report:
+    """What a replay or import did, counted by outcome; `problems` name row numbers or archive keys, never content."""
+
+    counts: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        body = outcome.body
+        kind = ("duplicate" if body.get("duplicate") else "stale" if body.get("stale") else "ignored"
+                if "ignored" in body else "queued" if "queued" in body else "recorded")  # fmt: skip
+        self.counts[kind] += 1
+
+    def lines(self) -> list[str]:
+        done = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items())) or "nothing to do"
+        return [done, *self.problems[:20], *([f"... and {len(self.problems) - 20} more"] if len(self.problems) > 20
+                                              else [])]  # fmt: skip
+
+    @property
+    def failed(self) -> int:
+        return self.counts["rejected"] + self.counts["failed"]
+
+
+# --- replay ----------------------------------------------------------------------------------------------------------
+def key_time(key: str) -> datetime | None:
+    """When an archived delivery arrived, read from its key (raw/<source>/YYYY/MM/DD/HHMMSSffffff-<uuid>.json)."""
+    found = KEY_TIME.search(key)
+    if not found:
+        return None
+    year, month, day, hour, minute, second, micro = map(int, found.groups())
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+
+
+def archived_keys(archive: RawArchive, source: str | None, since: datetime | None, until: datetime | None,
+                  rejected_only: bool) -> Iterator[str]:  # fmt: skip
+    """Accepted deliveries of one source (or all) received in [since, until), optionally only those tagged rejected."""
+    prefix = f"{ACCEPTED_PREFIX}{source}/" if source else ACCEPTED_PREFIX
+    pages = archive.s3.get_paginator("list_objects_v2").paginate(Bucket=archive.bucket, Prefix=prefix)
+    for page in pages:
+        for item in page.get("Contents", []):
+            key, at = item["Key"], key_time(item["Key"])
+            if at is None or (since and at < since) or (until and at >= until):
+                continue
+            if rejected_only and not _rejected(archive, key):
+                continue
+            yield key
+
+
+def _rejected(archive: RawArchive, key: str) -> bool:
+    tags = archive.s3.get_object_tagging(Bucket=archive.bucket, Key=key)["TagSet"]
+    return {"Key": "status", "Value": "rejected"} in tags
+
+
+def replay(target: Target, *, source: str | None = None, rejected_only: bool = False, since: datetime | None = None,
+           until: datetime | None = None, historical_after: timedelta = HISTORICAL_AFTER, now: datetime | None = None,
+           progress: bool = True, ports: Ports | None = None) -> Report:  # fmt: skip
+    """Re-ingest archived deliveries as live traffic is ingested (same parse, same idempotent record), skipping the
+    signature check they passed when they arrived; those older than `historical_after` are marked historical."""
+    ports = ports or Ports.of(target)
+    now = now or datetime.now(UTC)
+    keys = list(archived_keys(ports.archive, source, since, until, rejected_only))
+    report = Report()
+    for key in tqdm(keys, desc="replaying", unit="delivery", disable=not progress):
+        stored = ports.archive.get(key)
+        delivery = Delivery(source=stored["source"], body=base64.b64decode(stored["body_base64"]),
+                            headers=stored.get("headers") or {}, query=stored.get("query") or {},
+                            received_at=datetime.fromisoformat(stored["received_at"]))  # fmt: skip
+        try:
+            outcome = process(delivery, key, archive=ports.archive, store=ports.store, bus=ports.bus,
+                              max_body=MAX_BODY_BYTES, fetch_queue=ports.fetch_queue, mappings=ports.mappings,
+                              historical=now - delivery.received_at > historical_after)  # fmt: skip
+        except NpsloopError as exc:
+            report.counts["rejected"] += 1
+            report.problems.append(f"{key}: {exc.status} {type(exc).__name__}")
+            continue
+        report.add(outcome)
+        ports.archive.s3.put_object_tagging(Bucket=ports.archive.bucket, Key=key,
+                                            Tagging={"TagSet": [{"Key": "status", "Value": "replayed"}]})  # fmt: skip
+    return report
+
+
+# --- import ----------------------------------------------------------------------------------------------------------
+GENERIC_COLUMNS = ("response_id", "score", "email", "name", "comment", "contact_id", "account_id", "touchpoint",
+                   "campaign", "locale", "responded_at", "updated_at")  # fmt: skip
+# Delighted's export names its columns for people; these are the ones npsloop reads (case and spacing ignored),
+# every other column (the person properties) is kept as an attribute.
+DELIGHTED_COLUMNS = {
+    "response_id": ("response id", "id", "response_id"),
+    "score": ("score",),
+    "comment": ("comment",),
+    "email": ("email", "person email"),
+    "name": ("name", "person name"),
+    "responded_at": ("response timestamp", "created at", "created_at", "date", "responded at"),
+    "updated_at": ("last updated timestamp", "updated at", "updated_at"),
+    "contact_id": ("contact id", "contact_id", "salesforce contact id"),
+    "account_id": ("account id", "account_id", "salesforce account id"),
+    "touchpoint": ("touchpoint",),
+    "campaign": ("campaign",),
+    "locale": ("locale", "language"),
+}
+DELIGHTED_SKIPPED = ("notes", "permalink", "survey type")  # free text about a person, or links: not carried over
+FORMATS = ("delighted", "generic")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", name.strip().lower())
+
+
+def parse_time(value: str) -> datetime | None:
+    """ISO 8601, "2026-01-31 10:00:00 -0800", "... UTC", or unix seconds; empty is None; else ValueError."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    value = re.sub(r"\s*UTC$", "+00:00", value)
+    value = re.sub(r" ([+-]\d{2}):?(\d{2})$", r"\1:\2", value)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _score(value: str) -> Any:
+    value = (value or "").strip()
+    return int(value) if re.fullmatch(r"\d{1,2}", value) else value
+
+
+def row_to_response(row: dict[str, str], source: str) -> CanonicalResponse:
+    """One CSV row as a canonical response; a row that does not fit raises an NpsloopError naming the column."""
+    by_name = {_norm(k): (v or "") for k, v in row.items() if k is not None}
+    if source == "generic":
+        columns = {c: (c.replace("_", " "),) for c in GENERIC_COLUMNS}
+        skipped: tuple[str, ...] = ()
+    else:
+        columns, skipped = DELIGHTED_COLUMNS, DELIGHTED_SKIPPED
+    fields: dict[str, Any] = {}
+    used: set[str] = set()
+    for target, names in columns.items():
+        name = next((n for n in names if n in by_name), None)
+        if name is not None:
+            fields[target] = by_name[name]
+            used.add(name)
+    vendor = (fields.pop("response_id", "") or "").strip()
+    if not vendor:
+        from npsloop.errors import MalformedPayloadError
+
+        raise MalformedPayloadError("the response id column is empty or missing", field="response_id")
+    for when in ("responded_at", "updated_at"):
+        try:
+            fields[when] = parse_time(fields.get(when) or "")
+        except ValueError:
+            from npsloop.errors import UnprocessableError
+
+            raise UnprocessableError(f"{when}: not a date and time", field=when) from None
+    attributes = {k: v for k, v in by_name.items() if k not in used and k not in skipped and v.strip()}
+    fields["score"] = _score(fields.get("score", ""))
+    return canonical({"response_id": f"{source}:{vendor}", "source": source, **fields, "attributes": attributes})
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def import_csv(target: Target, path: Path, source: str, *, progress: bool = True, threads: int = IMPORT_THREADS,
+               ports: Ports | None = None, now: datetime | None = None) -> Report:  # fmt: skip
+    """Record every row as a historical response (counted, synced, no alert or Task); bad rows are reported by
+    line number and skipped. Importing the same file again changes nothing."""
+    if source not in FORMATS:
+        raise ValueError(f"--source must be one of {', '.join(FORMATS)}")
+    ports = ports or Ports.of(target)
+    rows = read_rows(path)
+    now = now or datetime.now(UTC)
+    report = Report()
+
+    def one(numbered: tuple[int, dict[str, str]]) -> tuple[int, Outcome | NpsloopError]:
+        line, row = numbered
+        try:
+            response = row_to_response(row, source)
+            return line, record(response, response.responded_at or now, store=ports.store, bus=ports.bus,
+                                historical=True)  # fmt: skip
+        except NpsloopError as exc:
+            return line, exc
+
+    with ThreadPoolExecutor(max_workers=threads) as pool, tqdm(
+        total=len(rows), desc=f"importing {path.name}", unit="row", disable=not progress
+    ) as bar:  # fmt: skip
+        for line, result in pool.map(one, enumerate(rows, start=2)):  # line 1 is the header
+            if isinstance(result, NpsloopError):
+                report.counts["failed"] += 1
+                report.problems.append(f"line {line}: {result.message}" + (f" ({result.field})" if result.field
+                                                                          else ""))  # fmt: skip
+            else:
+                report.add(result)
+            bar.update()
+    return report
