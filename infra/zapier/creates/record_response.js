@@ -20,7 +20,7 @@ module.exports = {
         if (value !== undefined && value !== null && value !== '') body[key] = value;
       }
       const headers = {};
-      if (bundle.authData.webhook_token) headers.Authorization = `Bearer ${bundle.authData.webhook_token}`;
+      if (bundle.authData.webhook_token) headers['X-Npsloop-Token'] = bundle.authData.webhook_token;
       const response = await z.request({
         url: `${bundle.authData.base_url}/webhooks/zapier`, method: 'POST', body, headers,
       });

@@ -76,7 +76,7 @@ test('a delivered hook becomes one trigger item, and performList gives samples w
 });
 
 test('record a response posts flat JSON to /webhooks/zapier', async () => {
-  const scope = nock(BASE, { reqheaders: { authorization: 'Bearer tok' } })
+  const scope = nock(BASE, { reqheaders: { 'x-npsloop-token': 'tok' } })
     .post('/webhooks/zapier', { response_id: 'z-1', score: 4, email: 'ada@example.com' })
     .reply(202, { response_id: 'zapier:z-1' });
   const inputData = { response_id: 'z-1', score: 4, email: 'ada@example.com', comment: '' };
