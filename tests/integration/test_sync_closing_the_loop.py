@@ -84,7 +84,7 @@ def test_refused_credentials_fail_loudly_once_not_in_a_retry_loop(org, stack, co
             "login_url": org.url,
             "client_id": "consumer-key",
             "username": "integration@example.com",
-            "private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+            "private_key": "not a PEM key",
         },
     )
     posts = []
