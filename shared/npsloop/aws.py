@@ -12,3 +12,13 @@ def client(service: str) -> Any:
     import boto3  # imported here so a handler that never calls AWS on a path does not pay for it at import
 
     return boto3.client(service)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (None for anything else)."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code")
+
+
+def conditional_failed(exc: BaseException) -> bool:
+    """A DynamoDB write refused by its condition: another writer won, not a fault."""
+    return error_code(exc) == "ConditionalCheckFailedException"

@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from npsloop.aws import client
+from npsloop.aws import client, error_code
 from npsloop.notify.channels import Alert, ChannelError
 
 RETRYABLE = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException",
@@ -48,7 +48,7 @@ class Mailer:
         try:
             return str(self.ses.send_email(**request).get("MessageId", ""))
         except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            code = error_code(exc)
             if code is None and not hasattr(exc, "response"):
                 raise ChannelError(f"SES unreachable: {type(exc).__name__}", retryable=True) from None
             raise ChannelError(f"SES refused the email: {code}", retryable=code in RETRYABLE) from None

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from npsloop.aggregation import AggregateKey
-from npsloop.aws import client
+from npsloop.aws import client, error_code
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB TransactWriteItems limit
 UNCHECKED: Any = object()  # a LedgerEntry's `previous` when the writer does not say what it read
@@ -98,7 +98,7 @@ class AggregateStore:
         try:
             self.ddb.transact_write_items(TransactItems=items)
         except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            code = error_code(exc)
             if code in ("TransactionCanceledException", "TransactionConflictException"):
                 return False
             raise

@@ -21,15 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from npsloop.aws import client
+from npsloop.aws import client, conditional_failed
 
 DONE_DAYS = 30
 FEED_DAYS = 30
 FEED_MAX = 100
-
-
-def _failed_condition(exc: Exception) -> bool:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def contact_key(email: str | None, contact_id: str | None) -> str | None:
@@ -97,7 +93,7 @@ class NotifyState:
                                            ":cutoff": {"S": (now - cooldown).isoformat()}},
             )  # fmt: skip
         except Exception as exc:
-            if _failed_condition(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -109,7 +105,7 @@ class NotifyState:
                                  ConditionExpression="response_id = :rid",
                                  ExpressionAttributeValues={":rid": {"S": response_id}})  # fmt: skip
         except Exception as exc:
-            if not _failed_condition(exc):
+            if not conditional_failed(exc):
                 raise
 
     # --- the feed of recent responses, per event --------------------------------------------------------------
@@ -144,7 +140,7 @@ class NotifyState:
                                            ":exp": {"N": str(second + 120)}},
             )  # fmt: skip
         except Exception as exc:
-            if _failed_condition(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from npsloop.aws import client
+from npsloop.aws import client, conditional_failed
 from npsloop.models import CanonicalResponse, iso
 
 
@@ -20,10 +20,6 @@ class StoredResponse:
     received_at: str
     published: bool
     historical: bool = False
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class ResponseStore:
@@ -82,7 +78,7 @@ class ResponseStore:
                 ExpressionAttributeValues=values,
             )
         except Exception as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -98,7 +94,7 @@ class ResponseStore:
                 ExpressionAttributeValues={":true": {"BOOL": True}, ":rev": {"N": str(revision)}},
             )
         except Exception as exc:
-            if not _conditional_failed(exc):  # a newer revision arrived meanwhile: it will be published itself
+            if not conditional_failed(exc):  # a newer revision arrived meanwhile: it will be published itself
                 raise
 
     def ledgers(self, response_ids: list[str], ledger: str) -> dict[str, tuple[int, Any]]:
@@ -136,5 +132,5 @@ class ResponseStore:
                 ExpressionAttributeValues=values,
             )
         except Exception as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
