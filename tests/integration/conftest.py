@@ -41,9 +41,9 @@ def _free_port():
 def moto_url():
     from moto.server import ThreadedMotoServer
 
-    from npsloop_local.moto_server import patch_eventbridge_envelope
+    from npsloop_local.moto_server import patch_moto
 
-    patch_eventbridge_envelope()
+    patch_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -47,8 +47,98 @@ def patch_eventbridge_envelope() -> None:
         )
 
 
-def serve(host: str, port: int) -> None:
+def patch_dynamodb_transactions() -> None:
+    """moto's TransactWriteItems deep-copies every table it touches, to roll back on failure: a cost that grows with
+    the table, so the local pipeline slowed down as its tables filled (most of moto's time after 1,000 responses).
+
+    Here the backend's table copy is the table itself, and the items the transaction names are copied instead and
+    put back when it fails: the same all-or-nothing outcome at a cost of one item per operation.
+    """
+    import copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    if getattr(models.DynamoDBBackend.transact_write_items, "npsloop_patched", False):
+        return
+    models.copy = types.SimpleNamespace(  # type: ignore[attr-defined]  # the module's only other copy is an item's
+        deepcopy=lambda obj, memo=None: obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+    )
+    original = models.DynamoDBBackend.transact_write_items
+
+    def snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+        saved = []
+        for entry in transact_items:
+            op = next(iter(entry.values()), None)
+            table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            key = (op.get("Key") or op.get("Item") or {}) if table is not None else {}
+            if table is None or table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            if table.has_range_key and range_value is None:
+                continue
+            saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        return saved
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = snapshot(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                place = table.items[hash_value] if range_value is not None else table.items
+                slot = range_value if range_value is not None else hash_value
+                if item is None:
+                    place.pop(slot, None)
+                else:
+                    place[slot] = item
+            raise
+
+    transact_write_items.npsloop_patched = True  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def patch_per_request_costs() -> None:
+    """Work moto repeats on every request although its answer never changes (measured with py-spy under load):
+
+    - which services exist: a directory listing of moto's package, for every request's routing;
+    - each EventBridge target's input paths: a jsonpath parser (a yacc table) built anew for every event;
+    - an SQS message's retention check: all the queue's attributes, whose message counts walk the whole queue,
+      for every message received (so a receive cost grew with the queue's depth).
+    """
+    import functools
+
+    import jsonpath_ng.ext
+    from moto import backends
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    if getattr(backends.list_of_moto_modules, "npsloop_patched", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    backends.list_of_moto_modules.npsloop_patched = True  # type: ignore[attr-defined]
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > unix_time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def patch_moto() -> None:
+    """What the local stack changes in moto, for the tests' moto as well."""
     patch_eventbridge_envelope()
+    patch_dynamodb_transactions()
+    patch_per_request_costs()
+
+
+def serve(host: str, port: int) -> None:
+    patch_moto()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
     app = _DynamoDbOneAtATime(DomainDispatcherApplication(create_backend_app))
     make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
