@@ -4,7 +4,7 @@ import threading
 from collections import Counter, defaultdict
 
 from npsloop.models import iso
-from npsloop.stores.responses import StoredResponse
+from npsloop.stores.responses import ResponseStore, StoredResponse
 
 
 class FakeResponseStore:
@@ -17,10 +17,14 @@ class FakeResponseStore:
         with self.lock:
             return self.items.get(response_id)
 
-    def save(self, response, *, revision, received_at, historical=False):
+    create = ResponseStore.create  # written in terms of save and get
+
+    def save(self, response, *, revision, received_at, historical=False, refused=None):
         with self.lock:
             current = self.items.get(response.response_id)
             if (current is None and revision != 1) or (current is not None and current.revision != revision - 1):
+                if refused is not None:
+                    refused.append(current)
                 return False
             self.items[response.response_id] = StoredResponse(
                 response, revision, response.content_hash(), iso(response.version_at(received_at)), iso(received_at),

@@ -110,22 +110,27 @@ def record(
     `historical` (imports, old replays) is carried in the event: counted and synced, but no alert or task.
     """
     new_hash = response.content_hash()
-    for _ in range(SAVE_ATTEMPTS):
-        stored = store.get(response.response_id)
-        if stored is not None and stored.content_hash == new_hash:
+    revision, attempts = 1, 0
+    stored = store.create(response, received_at=received_at, historical=historical)  # one call for a new response
+    while stored is not None:  # another revision is stored: duplicate, stale, or the next revision
+        if stored.content_hash == new_hash:
             if stored.published:
                 return Outcome(200, {"duplicate": True, "response_id": response.response_id})
             # stored but never published (a crash between store and publish): publish it now, as it was stored
             revision, received_at = stored.revision, datetime.fromisoformat(stored.received_at)
             historical = stored.historical
             break
-        if stored is not None and iso(response.version_at(received_at)) < stored.version_at:
+        if iso(response.version_at(received_at)) < stored.version_at:
             return Outcome(200, {"stale": True, "response_id": response.response_id})
-        revision = 1 if stored is None else stored.revision + 1
-        if store.save(response, revision=revision, received_at=received_at, historical=historical):
+        revision, refused = stored.revision + 1, []
+        if store.save(response, revision=revision, received_at=received_at, historical=historical, refused=refused):
             break
-    else:
-        raise ConcurrentUpdateError("the response changed while it was being stored; please retry")
+        attempts += 1
+        if attempts == SAVE_ATTEMPTS:
+            raise ConcurrentUpdateError("the response changed while it was being stored; please retry")
+        revision = 1  # another writer won: decide again against what is stored now
+        stored = refused[0] if refused and refused[0] else store.create(response, received_at=received_at,
+                                                                          historical=historical)  # fmt: skip
     event = ResponseEvent(revision=revision, received_at=received_at, historical=historical, response=response)
     bus.publish([("ResponseReceived", event.model_dump(mode="json"))])
     store.mark_published(response.response_id, revision)

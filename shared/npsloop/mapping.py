@@ -3,6 +3,7 @@ hidden fields carry contact id, account id, touchpoint, campaign and locale."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -55,8 +56,14 @@ class MappingDocument:
 
     def __init__(self, raw: Any = None):
         self.raw = raw if isinstance(raw, dict) else {}
+        self._validated: dict[str, SourceMapping | None] = {}
 
     def for_source(self, source: str) -> SourceMapping | None:
+        if source not in self._validated:
+            self._validated[source] = self._validate(source)
+        return self._validated[source]
+
+    def _validate(self, source: str) -> SourceMapping | None:
         part = self.raw.get(source)
         if part is None:
             return None
@@ -68,6 +75,7 @@ class MappingDocument:
             raise ConfigurationError(f"the field mapping of '{source}' is wrong at '{where}': {first['msg']}") from None
 
 
+@lru_cache(maxsize=8)  # the same document text on every request of a container: parsed once
 def parse_mapping(text: str | None) -> MappingDocument:
     import json
 

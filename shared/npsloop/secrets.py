@@ -84,4 +84,9 @@ def app_secret(secret_arn: str) -> AppSecret:
         raw = parameters.get_secret(secret_arn, transform="json", max_age=CACHE_SECONDS)
     except parameters.exceptions.TransformParameterError:
         raise ConfigurationError("the npsloop secret is not valid JSON") from None
-    return parse_secret(raw)
+    if _parsed.get(secret_arn, (None,))[0] is not raw:  # Powertools hands out its cached object until it expires
+        _parsed[secret_arn] = (raw, parse_secret(raw))
+    return _parsed[secret_arn][1]
+
+
+_parsed: dict[str, tuple[Any, AppSecret]] = {}

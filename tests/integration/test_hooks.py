@@ -125,10 +125,10 @@ def test_me_names_the_key_and_responses_are_newest_first(stack, context, key):
 
     state = NotifyState(stack.names.refs["NotifyTable"], stack.client("dynamodb"))
     now = datetime.now(UTC)
-    for i in range(3):
-        state.add_to_feed(
-            ["response.created", "response.detractor"], now + timedelta(minutes=i), {**SAMPLE, "id": f"generic:{i}"}
-        )
+    state.add_to_feed(
+        (["response.created", "response.detractor"], now + timedelta(minutes=i), {**SAMPLE, "id": f"generic:{i}"})
+        for i in range(3)
+    )
     status, items = call(context, "GET", "/responses", key=key, query="event=response.detractor")
     assert status == 200 and [i["id"] for i in items] == ["generic:2", "generic:1", "generic:0"]
     assert items[0]["event"] == "response.detractor"

@@ -70,6 +70,29 @@ def test_stored_but_never_published_is_published_by_the_redelivery(stack, contex
     assert generic(context, {"response_id": "r3", "score": 5})[1]["duplicate"] is True
 
 
+def test_a_writer_that_keeps_losing_the_race_gets_409_and_a_new_response_costs_one_write(stack, context, monkeypatch):
+    from npsloop.stores.responses import ResponseStore
+
+    writes = []
+    real_save = ResponseStore.save
+    monkeypatch.setattr(ResponseStore, "save", lambda self, *a, **kw: writes.append(kw["revision"]) or real_save(
+        self, *a, **kw))  # fmt: skip
+    monkeypatch.setattr(ResponseStore, "get", lambda self, rid: pytest.fail("a new response needs no read"))
+    assert generic(context, {"response_id": "r4", "score": 5})[0] == 202
+    assert writes == [1]
+
+    def lose(self, response, *, revision, refused=None, **kw):  # another writer stores a newer revision each time
+        if revision == 1:
+            return real_save(self, response, revision=revision, refused=refused, **kw)
+        won = real_save(self, response.model_copy(update={"comment": f"other {revision}"}), revision=revision, **kw)
+        assert won
+        return real_save(self, response, revision=revision, refused=refused, **kw)
+
+    monkeypatch.setattr(ResponseStore, "save", lose)
+    status, body = generic(context, {"response_id": "r4", "score": 6})
+    assert status == 409 and "retry" in json.dumps(body)
+
+
 @pytest.mark.parametrize(
     ("source", "body", "signed", "status", "says"),
     [

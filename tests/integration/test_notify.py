@@ -162,6 +162,15 @@ def test_a_promoter_who_answers_0_to_6_is_a_turned_detractor_and_rules_route_it(
         teams.stop()
 
 
+def test_two_answers_of_one_contact_in_one_batch_and_its_retry_alert_once(stack, context, configure, slack):
+    configure({"slack_webhook_url": slack.url, "rules": [{"channel": "slack", "categories": ["turned_detractor"]}]},
+              salesforce=False)  # fmt: skip
+    batch = [record(9, email="ada@acme.example"), record(3, email="ADA@acme.example")]
+    for _ in range(2):  # the same batch again (a retry): the same previous category, and the alert is done already
+        assert run(context, *batch) == {"batchItemFailures": []}
+    assert [p["blocks"][0]["text"]["text"] for p in slack.json()] == ["Turned detractor: 3/10 (was promoter)"]
+
+
 def test_historical_events_alert_email_and_deliver_nothing(stack, context, configure, slack):
     configure({"slack_webhook_url": slack.url, **followup_config()}, salesforce=False)
     stack.client("dynamodb").put_item(

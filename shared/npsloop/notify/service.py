@@ -68,13 +68,14 @@ def live(details: Sequence[tuple[str, ScoredEvent]]) -> list[tuple[str, ScoredEv
 
 def notify_batch(details: Sequence[tuple[str, ScoredEvent]], config: NotifyConfig, ports: NotifyPorts) -> set[str]:
     """Returns the message ids that must come back (a retryable channel failed for them)."""
-    items = []
-    for mid, event in live(details):
-        r = event.response
-        key = contact_key(r.email, r.contact_id)
-        seen = ports.state.observe(key, r.response_id, event.category.value, event.period_time) if key else None
-        previous = seen.previous if seen else None
-        items.append(Item(mid, event, key, previous, ports.state.done(r.response_id)))
+    todo = live(details)
+    keys = [contact_key(e.response.email, e.response.contact_id) for _, e in todo]
+    observed = iter(ports.state.observe([(key, e.response.response_id, e.category.value, e.period_time)
+                                         for key, (_, e) in zip(keys, todo, strict=True) if key]))  # fmt: skip
+    done = ports.state.done(e.response.response_id for _, e in todo)
+    items = [Item(mid, e, key, next(observed).previous if key else None, done.get(e.response.response_id, set()))
+             for key, (mid, e) in zip(keys, todo, strict=True)]  # fmt: skip
+    ports.state.add_to_feed((events_for(i.event), i.event.period_time, flat(i.event, i.previous)) for i in items)
     facts, lookup_failed = _salesforce_facts(items, config, ports)
     opted_out = ports.optouts.opted_out(i.event.response.email for i in items if _wants_followup(i, config, ports)
                                         and i.event.response.email)  # fmt: skip
@@ -95,20 +96,17 @@ def notify_batch(details: Sequence[tuple[str, ScoredEvent]], config: NotifyConfi
 
 # --- Zapier: the feed behind GET /responses, and one queued delivery per subscription and event ----------------
 def _fan_out(item: Item, ports: NotifyPorts) -> None:
-    kinds = events_for(item.event)
+    """One queued delivery per subscription and event (the batch already added the response to the feed)."""
+    todo = [k for k in events_for(item.event) if f"hook:{k}" not in item.done]
+    subs = ports.hooks.for_events(todo) if todo else []
+    if not subs:
+        return  # nothing subscribed: nothing to remember (a later retry finds what is subscribed then)
     payload = flat(item.event, item.previous)
-    ports.state.add_to_feed(kinds, item.event.period_time, payload)
-    todo = [k for k in kinds if f"hook:{k}" not in item.done]
-    if not todo:
-        return
-    subs = ports.hooks.for_events(todo)
     bodies = [json.dumps({"webhook_id": webhook_id(s.id, item.rid, s.event), "subscription_id": s.id,
                           "event": s.event, "payload": {**payload, "event": s.event}}) for s in subs]  # fmt: skip
     ports.deliveries.send(bodies)
-    for kind in todo:
-        ports.state.mark_done(item.rid, f"hook:{kind}")
-    if subs:
-        logger.info("hook deliveries queued", extra={"response_id": item.rid, "deliveries": len(subs)})
+    ports.state.mark_done(item.rid, *(f"hook:{kind}" for kind in todo))
+    logger.info("hook deliveries queued", extra={"response_id": item.rid, "deliveries": len(subs)})
 
 
 # --- alerts ----------------------------------------------------------------------------------------------------

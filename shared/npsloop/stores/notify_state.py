@@ -3,13 +3,14 @@ recent-responses feed for Zapier, and per-target rate buckets. One table, partit
 
 | pk                        | sk                   | what                                                    |
 |---------------------------|----------------------|---------------------------------------------------------|
-| `done#<response id>`      | `<action>`           | an alert, follow-up or hook fan-out already done        |
+| `done#<response id>`      | `done`               | `actions`: alerts, follow-up, hook fan-outs already done |
 | `contact#<contact key>`   | `state`              | last category, its response, the category before it     |
 | `contact#<contact key>`   | `followup`           | when the last thank-you went out (the cooldown)         |
 | `feed#<event>`            | `<time>#<response>`  | the flat payload of a recent response, newest first     |
 | `rate#<target hash>`      | `<unix second>`      | deliveries to one target in that second                 |
 
-Items that need not live for ever carry `expires_at` (the table's TTL attribute).
+Items that need not live for ever carry `expires_at` (the table's TTL attribute). A batch reads what it needs with
+BatchGetItem and writes contact states and the feed with BatchWriteItem: a few calls per batch, not per response.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,34 +54,37 @@ class NotifyState:
         return self._ddb or client("dynamodb")
 
     # --- what is done per response --------------------------------------------------------------------------
-    def done(self, response_id: str) -> set[str]:
-        result = self.ddb.query(TableName=self.table, KeyConditionExpression="pk = :pk", ConsistentRead=True,
-                                ExpressionAttributeValues={":pk": {"S": f"done#{response_id}"}})  # fmt: skip
-        return {item["sk"]["S"] for item in result.get("Items", [])}
+    def done(self, response_ids: Iterable[str]) -> dict[str, set[str]]:
+        """What was done already for each response (a missing id has done nothing)."""
+        items = self._get_many([_key(f"done#{rid}", "done") for rid in dict.fromkeys(response_ids)])
+        return {item["pk"]["S"].removeprefix("done#"): set(item.get("actions", {}).get("SS", [])) for item in items}
 
-    def mark_done(self, response_id: str, action: str) -> None:
-        expires = int(time.time() + DONE_DAYS * 86400)
-        self.ddb.put_item(TableName=self.table, Item={"pk": {"S": f"done#{response_id}"}, "sk": {"S": action},
-                                                      "expires_at": {"N": str(expires)}})  # fmt: skip
+    def mark_done(self, response_id: str, *actions: str) -> None:
+        self.ddb.update_item(TableName=self.table, Key=_key(f"done#{response_id}", "done"),
+                             UpdateExpression="ADD actions :actions SET expires_at = :exp",
+                             ExpressionAttributeValues={":actions": {"SS": list(actions)},
+                                                        ":exp": {"N": str(int(time.time() + DONE_DAYS * 86400))}})
 
     # --- contacts -------------------------------------------------------------------------------------------
-    def observe(self, key: str, response_id: str, category: str, at: datetime) -> Observed:
-        """Record the contact's latest category; returns what it was before this response (retries see the same)."""
-        item = self.ddb.get_item(TableName=self.table, Key=_key(f"contact#{key}", "state"),
-                                 ConsistentRead=True).get("Item") or {}  # fmt: skip
-        stored = {k: v.get("S") for k, v in item.items()}
-        if stored.get("response_id") == response_id:
-            previous = stored.get("previous")
-        else:
-            previous = stored.get("category")
-        if stored.get("at") and stored["at"] > at.isoformat() and stored.get("response_id") != response_id:
-            return Observed(previous=None)  # an older answer arriving late says nothing about a change
-        values = {"pk": {"S": f"contact#{key}"}, "sk": {"S": "state"}, "response_id": {"S": response_id},
-                  "category": {"S": category}, "at": {"S": at.isoformat()}}  # fmt: skip
-        if previous:
-            values["previous"] = {"S": previous}
-        self.ddb.put_item(TableName=self.table, Item=values)
-        return Observed(previous=previous)
+    def observe(self, answers: Sequence[tuple[str, str, str, datetime]]) -> list[Observed]:
+        """Record each contact's latest category from (contact key, response id, category, time) in batch order;
+        returns for each what the contact's category was before it (a retried response sees the same)."""
+        keys = [_key(f"contact#{key}", "state") for key in dict.fromkeys(a[0] for a in answers)]
+        state = {item["pk"]["S"].removeprefix("contact#"): {k: v.get("S") for k, v in item.items()}
+                 for item in self._get_many(keys)}  # fmt: skip
+        out, changed = [], {}
+        for key, response_id, category, at in answers:
+            stored = state.get(key, {})
+            previous = stored.get("previous") if stored.get("response_id") == response_id else stored.get("category")
+            if stored.get("at") and stored["at"] > at.isoformat() and stored.get("response_id") != response_id:
+                out.append(Observed(previous=None))  # an older answer arriving late says nothing about a change
+                continue
+            state[key] = changed[key] = {"pk": f"contact#{key}", "sk": "state", "response_id": response_id,
+                                         "category": category, "at": at.isoformat(),
+                                         **({"previous": previous} if previous else {})}  # fmt: skip
+            out.append(Observed(previous=previous))
+        self._put_many([{k: {"S": v} for k, v in item.items() if v is not None} for item in changed.values()])
+        return out
 
     def claim_followup(self, key: str, response_id: str, cooldown: timedelta, now: datetime | None = None) -> bool:
         """Take the contact's thank-you slot: False when one went out within the cooldown (for another response)."""
@@ -109,13 +114,12 @@ class NotifyState:
                 raise
 
     # --- the feed of recent responses, per event --------------------------------------------------------------
-    def add_to_feed(self, events: list[str], at: datetime, payload: dict[str, Any]) -> None:
-        expires = int(time.time() + FEED_DAYS * 86400)
-        for event in events:
-            self.ddb.put_item(TableName=self.table, Item={
-                "pk": {"S": f"feed#{event}"}, "sk": {"S": f"{at.isoformat()}#{payload['id']}"},
-                "payload": {"S": json.dumps({**payload, "event": event})},
-                "expires_at": {"N": str(expires)}})  # fmt: skip
+    def add_to_feed(self, entries: Iterable[tuple[list[str], datetime, dict[str, Any]]]) -> None:
+        """Add each (events, time, flat payload) to the feed of each of its events."""
+        expires = {"N": str(int(time.time() + FEED_DAYS * 86400))}
+        self._put_many([{"pk": {"S": f"feed#{event}"}, "sk": {"S": f"{at.isoformat()}#{payload['id']}"},
+                         "payload": {"S": json.dumps({**payload, "event": event})}, "expires_at": expires}
+                        for events, at, payload in entries for event in events])  # fmt: skip
 
     def feed(self, event: str, limit: int = FEED_MAX) -> list[dict[str, Any]]:
         """The newest `limit` payloads for `event`, newest first; expired items are skipped."""
@@ -144,6 +148,26 @@ class NotifyState:
                 return False
             raise
         return True
+
+
+    # --- batched reads and writes -----------------------------------------------------------------------------
+    def _get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] | None = {self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            while request:
+                result = self.ddb.batch_get_item(RequestItems=request)
+                items += result["Responses"].get(self.table, [])
+                request = result.get("UnprocessedKeys") or None
+        return items
+
+    def _put_many(self, items: list[dict[str, Any]]) -> None:
+        items = list({(i["pk"]["S"], i["sk"]["S"]): i for i in items}.values())  # one request may not repeat a key
+        for start in range(0, len(items), 25):
+            puts = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
+            request: dict[str, Any] | None = {self.table: puts}
+            while request:
+                request = self.ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
 
 
 def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:

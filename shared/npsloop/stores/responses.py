@@ -33,23 +33,24 @@ class ResponseStore:
 
     def get(self, response_id: str) -> StoredResponse | None:
         item = self.ddb.get_item(TableName=self.table, Key={"response_id": {"S": response_id}}, ConsistentRead=True)
-        item = item.get("Item")
-        if not item or "data" not in item:
+        return _stored(item.get("Item"))
+
+    def create(self, response: CanonicalResponse, *, received_at: datetime, historical: bool = False
+               ) -> StoredResponse | None:  # fmt: skip
+        """Write revision 1 of a response not stored yet (one call); when one is stored, it is returned instead."""
+        refused: list[StoredResponse | None] = []
+        if self.save(response, revision=1, received_at=received_at, historical=historical, refused=refused):
             return None
-        return StoredResponse(
-            response=CanonicalResponse.model_validate_json(item["data"]["S"]),
-            revision=int(item["revision"]["N"]),
-            content_hash=item["content_hash"]["S"],
-            version_at=item["version_at"]["S"],
-            received_at=item["received_at"]["S"],
-            published=item.get("published", {}).get("BOOL", False),
-            historical=item.get("historical", {}).get("BOOL", False),
-        )
+        return refused[0] if refused else self.get(response.response_id)
 
     def save(
-        self, response: CanonicalResponse, *, revision: int, received_at: datetime, historical: bool = False
-    ) -> bool:
-        """Write `revision` if the stored one is `revision - 1` (or none is stored); False if another writer won."""
+        self, response: CanonicalResponse, *, revision: int, received_at: datetime, historical: bool = False,
+        refused: list[StoredResponse | None] | None = None,
+    ) -> bool:  # fmt: skip
+        """Write `revision` if the stored one is `revision - 1` (or none is stored); False if another writer won.
+
+        When it returns False, `refused` (if given) receives what is stored, as DynamoDB returned it with the refusal.
+        """
         values: dict[str, Any] = {
             ":data": {"S": response.model_dump_json()},
             ":rev": {"N": str(revision)},
@@ -76,9 +77,12 @@ class ResponseStore:
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#data": "data", "#source": "source"},
                 ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as exc:
             if conditional_failed(exc):
+                if refused is not None:
+                    refused.append(_stored(getattr(exc, "response", {}).get("Item")))
                 return False
             raise
         return True
@@ -134,3 +138,17 @@ class ResponseStore:
         except Exception as exc:
             if not conditional_failed(exc):
                 raise
+
+
+def _stored(item: dict[str, Any] | None) -> StoredResponse | None:
+    if not item or "data" not in item:
+        return None
+    return StoredResponse(
+        response=CanonicalResponse.model_validate_json(item["data"]["S"]),
+        revision=int(item["revision"]["N"]),
+        content_hash=item["content_hash"]["S"],
+        version_at=item["version_at"]["S"],
+        received_at=item["received_at"]["S"],
+        published=item.get("published", {}).get("BOOL", False),
+        historical=item.get("historical", {}).get("BOOL", False),
+    )
