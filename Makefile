@@ -5,8 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 ZAPIER := infra/zapier
+# SAM CLI pins its own boto3, so it lives in its own virtual environment (the built-artefact test runs `sam build`)
+SAM_VENV  := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: install local test lint bench layer-requirements openapi clean zapier-test browser
+.PHONY: install sam-cli local test lint audit bench layer-requirements openapi clean zapier-test browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "npsloop needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -17,13 +20,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
+	@touch $(SAM_STAMP)
+
+## SAM CLI in .venv-sam (for `sam build`, which tests/unit/test_packaging.py runs)
+sam-cli: $(SAM_STAMP)
+
 ## run the local stack: HTTP API on 127.0.0.1:3000, Salesforce stand-in, moto (ARGS="--port 8000 ..." to change)
 local: install
 	$(BIN)/npsloop local $(ARGS)
 
-## lint, then the whole test suite (unit, integration on moto, e2e against the local stack), then the Zapier app's
-test: install browser
+## lint and security checks, then the whole test suite (unit, integration on moto, e2e against the local stack,
+## the handlers imported from `sam build`'s artefact), then the Zapier app's
+test: install sam-cli browser
 	$(BIN)/ruff check shared functions infra/local tests
+	$(BIN)/bandit --quiet --configfile pyproject.toml --severity-level medium --recursive shared functions infra/local
 	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory zapier-test
 
@@ -43,15 +57,20 @@ zapier-test:
 browser:
 	@.ci/ensure-chromium
 
-## benchmarks (never part of the tests): Salesforce API calls per 1,000 responses against a naive sync;
-## GET /nps with 1,000 and with 100,000 stored responses
+## benchmarks (never part of the tests): every `npsloop bench` figure (handlers' cold start against import boto3
+## plus one client; Salesforce API calls per 1,000 responses against a naive sync); GET /nps at 1,000 and 100,000
 bench: install
-	$(BIN)/npsloop bench salesforce
+	$(BIN)/npsloop bench
 	$(BIN)/python -m npsloop_local.bench_nps
 
 lint: install
 	$(BIN)/ruff check shared functions infra/local tests
+	$(BIN)/bandit --quiet --configfile pyproject.toml --severity-level medium --recursive shared functions infra/local
 	$(BIN)/cfn-lint template.yaml
+
+## known vulnerabilities in the layer's runtime dependencies (asks the package index: not part of `make test`)
+audit: install
+	$(BIN)/pip-audit --requirement shared/requirements.txt
 
 ## rewrite shared/requirements.txt from pyproject.toml's runtime dependencies
 layer-requirements: install
@@ -62,4 +81,4 @@ openapi: install
 	$(BIN)/python -m npsloop_local.openapi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam $(ZAPIER)/node_modules
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam $(ZAPIER)/node_modules

@@ -94,6 +94,8 @@ def load_mapping(parameter_name: str | None) -> MappingDocument:
     """The document from its SSM parameter, cached for a few minutes per container; none configured is empty."""
     if not parameter_name:
         return MappingDocument()
-    from aws_lambda_powertools.utilities import parameters
+    from npsloop.aws import parameters as utility
+
+    parameters = utility("ssm")
 
     return parse_mapping(parameters.get_parameter(parameter_name, max_age=CACHE_SECONDS))

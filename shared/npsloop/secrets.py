@@ -78,7 +78,9 @@ def parse_secret(raw: Any) -> AppSecret:
 
 def app_secret(secret_arn: str) -> AppSecret:
     """The secret, cached for a few minutes per container so a rotated value is picked up without a deploy."""
-    from aws_lambda_powertools.utilities import parameters
+    from npsloop.aws import parameters as utility
+
+    parameters = utility("secrets")
 
     try:
         raw = parameters.get_secret(secret_arn, transform="json", max_age=CACHE_SECONDS)

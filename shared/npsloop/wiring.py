@@ -6,11 +6,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from npsloop.analysis.comprehend import ComprehendSentiment
-from npsloop.analysis.service import Analyzer
-from npsloop.analysis.themes import Taxonomy
-from npsloop.apikeys import ApiKeyStore
-from npsloop.aws import client
 from npsloop.config import (
     DeliverSettings,
     EmailFeedbackSettings,
@@ -24,24 +19,28 @@ from npsloop.config import (
     UnsubscribeSettings,
     settings,
 )
-from npsloop.hooks.store import HookStore
-from npsloop.mapping import MappingDocument, load_mapping
-from npsloop.salesforce.client import SalesforceClient
-from npsloop.salesforce.service import Pacing, SyncPorts
-from npsloop.salesforce.sync import SyncConfig
-from npsloop.secrets import AppSecret, app_secret
-from npsloop.stores.aggregates import AggregateStore
-from npsloop.stores.archive import RawArchive
-from npsloop.stores.bus import EventBus
-from npsloop.stores.fetch_queue import FetchQueue
-from npsloop.stores.notify_state import NotifyState
-from npsloop.stores.optouts import OptOutStore
-from npsloop.stores.queue import Queue
-from npsloop.stores.responses import ResponseStore
-from npsloop.stores.scored import ScoredResponses
 
+# Each factory imports the ports it builds, so a function pays at cold start only for the modules it uses.
 if TYPE_CHECKING:
+    from npsloop.analysis.service import Analyzer
+    from npsloop.analysis.themes import Taxonomy
+    from npsloop.apikeys import ApiKeyStore
     from npsloop.dashboard.service import Dashboard
+    from npsloop.hooks.store import HookStore
+    from npsloop.mapping import MappingDocument
+    from npsloop.salesforce.client import SalesforceClient
+    from npsloop.salesforce.service import Pacing, SyncPorts
+    from npsloop.salesforce.sync import SyncConfig
+    from npsloop.secrets import AppSecret
+    from npsloop.stores.aggregates import AggregateStore
+    from npsloop.stores.archive import RawArchive
+    from npsloop.stores.bus import EventBus
+    from npsloop.stores.fetch_queue import FetchQueue
+    from npsloop.stores.notify_state import NotifyState
+    from npsloop.stores.optouts import OptOutStore
+    from npsloop.stores.queue import Queue
+    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.scored import ScoredResponses
 
 
 @dataclass(frozen=True)
@@ -55,16 +54,25 @@ class Reports:
 
 
 def secret(arn: str) -> AppSecret:
+    from npsloop.secrets import app_secret
+
     return app_secret(arn)
 
 
 def mapping(parameter_name: str | None) -> MappingDocument:
     """The field mapping document (cached for a few minutes by the parameters utility)."""
+    from npsloop.mapping import load_mapping
+
     return load_mapping(parameter_name)
 
 
 @cache
 def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus, FetchQueue]:
+    from npsloop.stores.archive import RawArchive
+    from npsloop.stores.bus import EventBus
+    from npsloop.stores.fetch_queue import FetchQueue
+    from npsloop.stores.responses import ResponseStore
+
     s = settings(IngestSettings)
     return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
             FetchQueue(s.fetch_queue_url))  # fmt: skip
@@ -72,6 +80,11 @@ def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus, Fetch
 
 @cache
 def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, EventBus, FetchQueue]:
+    from npsloop.stores.archive import RawArchive
+    from npsloop.stores.bus import EventBus
+    from npsloop.stores.fetch_queue import FetchQueue
+    from npsloop.stores.responses import ResponseStore
+
     s = settings(FetchSettings)
     return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
             FetchQueue(s.fetch_queue_url))  # fmt: skip
@@ -79,6 +92,10 @@ def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, EventBus, FetchQu
 
 @cache
 def score() -> tuple[ResponseStore, AggregateStore, EventBus]:
+    from npsloop.stores.aggregates import AggregateStore
+    from npsloop.stores.bus import EventBus
+    from npsloop.stores.responses import ResponseStore
+
     s = settings(ScoreSettings)
     return (
         ResponseStore(s.responses_table),
@@ -94,6 +111,9 @@ def salesforce() -> tuple[SyncSettings, SalesforceClient]:
 
 def sync() -> tuple[SyncPorts, SyncConfig, Pacing]:
     """The sync's ports (its Salesforce client re-made only when the secret's credentials change)."""
+    from npsloop.salesforce.service import Pacing
+    from npsloop.salesforce.sync import SyncConfig
+
     s, api = salesforce()
     return (
         _sync_stores(s)(api),
@@ -104,6 +124,12 @@ def sync() -> tuple[SyncPorts, SyncConfig, Pacing]:
 
 @cache
 def _sync_stores(s: SyncSettings):  # type: ignore[no-untyped-def]
+    from npsloop.salesforce.service import SyncPorts
+    from npsloop.stores.aggregates import AggregateStore
+    from npsloop.stores.bus import EventBus
+    from npsloop.stores.queue import Queue
+    from npsloop.stores.responses import ResponseStore
+
     dlq, queue, responses = Queue(s.sync_dlq_url), Queue(s.sync_queue_url), ResponseStore(s.responses_table)
     aggregates, bus = AggregateStore(s.responses_table, s.aggregates_table), EventBus(s.event_bus_name)
     return lambda api: SyncPorts(api, dlq, queue, responses, aggregates, bus)
@@ -111,6 +137,8 @@ def _sync_stores(s: SyncSettings):  # type: ignore[no-untyped-def]
 
 @cache
 def _salesforce_client(creds, api_version: str) -> SalesforceClient:  # type: ignore[no-untyped-def]
+    from npsloop.salesforce.client import SalesforceClient
+
     return SalesforceClient(creds, api_version)
 
 
@@ -150,6 +178,11 @@ def notify():  # type: ignore[no-untyped-def]
 
 @cache
 def _notify_stores() -> tuple[NotifyState, HookStore, Queue, OptOutStore]:
+    from npsloop.hooks.store import HookStore
+    from npsloop.stores.notify_state import NotifyState
+    from npsloop.stores.optouts import OptOutStore
+    from npsloop.stores.queue import Queue
+
     s = settings(NotifySettings)
     return (NotifyState(s.notify_table), HookStore(s.hooks_table), Queue(s.deliveries_queue_url),
             OptOutStore(s.opt_outs_table))  # fmt: skip
@@ -157,12 +190,20 @@ def _notify_stores() -> tuple[NotifyState, HookStore, Queue, OptOutStore]:
 
 @cache
 def hooks_api() -> tuple[HooksApiSettings, ApiKeyStore, HookStore, NotifyState]:
+    from npsloop.apikeys import ApiKeyStore
+    from npsloop.hooks.store import HookStore
+    from npsloop.stores.notify_state import NotifyState
+
     s = settings(HooksApiSettings)
     return s, ApiKeyStore(s.api_keys_table), HookStore(s.hooks_table), NotifyState(s.notify_table)
 
 
 @cache
 def deliver() -> tuple[DeliverSettings, HookStore, NotifyState, Queue, Queue]:
+    from npsloop.hooks.store import HookStore
+    from npsloop.stores.notify_state import NotifyState
+    from npsloop.stores.queue import Queue
+
     s = settings(DeliverSettings)
     return (s, HookStore(s.hooks_table), NotifyState(s.notify_table), Queue(s.deliveries_queue_url),
             Queue(s.deliveries_dlq_url))  # fmt: skip
@@ -170,18 +211,26 @@ def deliver() -> tuple[DeliverSettings, HookStore, NotifyState, Queue, Queue]:
 
 @cache
 def unsubscribe() -> tuple[UnsubscribeSettings, OptOutStore]:
+    from npsloop.stores.optouts import OptOutStore
+
     s = settings(UnsubscribeSettings)
     return s, OptOutStore(s.opt_outs_table)
 
 
 @cache
 def email_feedback() -> OptOutStore:
+    from npsloop.stores.optouts import OptOutStore
+
     return OptOutStore(settings(EmailFeedbackSettings).opt_outs_table)
 
 
 @cache
 def analyzer() -> Analyzer:
     """Themes from the configured taxonomy; sentiment only when SENTIMENT_ANALYSIS=comprehend."""
+    from npsloop.analysis.comprehend import ComprehendSentiment
+    from npsloop.analysis.service import Analyzer
+    from npsloop.analysis.themes import Taxonomy
+
     s = settings(ScoreSettings)
     comprehend = ComprehendSentiment() if s.sentiment_analysis.strip().lower() == "comprehend" else None
     return Analyzer(Taxonomy.configured(s.theme_taxonomy), comprehend)
@@ -193,6 +242,11 @@ def counted_segments() -> tuple[str, ...]:
 
 @cache
 def reports() -> Reports:
+    from npsloop.analysis.themes import Taxonomy
+    from npsloop.apikeys import ApiKeyStore
+    from npsloop.stores.aggregates import AggregateStore
+    from npsloop.stores.scored import ScoredResponses
+
     s = settings(ReportsSettings)
     sentiment = s.sentiment_analysis.strip().lower() == "comprehend"
     keys = ApiKeyStore(s.api_keys_table)
@@ -202,6 +256,7 @@ def reports() -> Reports:
 
 @cache
 def dashboard() -> Dashboard:
+    from npsloop.aws import client
     from npsloop.dashboard.service import Dashboard  # only the reports function renders pages
     from npsloop.sessions import Sessions
 

@@ -1,9 +1,13 @@
-"""What ships: the layer's requirements follow pyproject, and handlers import with only the template's environment."""
+"""What ships: the layer's requirements follow pyproject, and handlers import with only the template's environment,
+from the source and from what `sam build` makes of it."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from npsloop_local.packaging import LAYER_REQUIREMENTS, layer_requirements
 from npsloop_local.template import Physical, Template
@@ -27,7 +31,7 @@ def test_layer_never_imports_dev_only_code():
             assert forbidden not in text, f"{path.relative_to(ROOT)} imports {forbidden}"
 
 
-def test_every_handler_imports_with_only_its_template_environment():
+def _import_every_handler(python: str, path: list[Path], flags: tuple[str, ...] = ()) -> None:
     """Import is configuration-free: no client, secret or setting is touched before the first invocation."""
     template = Template()
     names = Physical(
@@ -38,9 +42,57 @@ def test_every_handler_imports_with_only_its_template_environment():
     for fn in template.functions():
         env = {k: str(names.resolve(v)) for k, v in fn.environment.items()} | {
             "PATH": os.environ["PATH"],
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")]),
+            "PYTHONPATH": os.pathsep.join(str(p(fn.logical_id)) if callable(p) else str(p) for p in path),
         }
         module = fn.handler.rsplit(".", 1)[0]
-        code = f"import {module} as m, sys; assert callable(m.lambda_handler); assert 'boto3' not in sys.modules"
-        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        code = (f"import {module} as m, sys; assert callable(m.lambda_handler); assert 'boto3' not in sys.modules; "
+                "print(m.__file__, sys.modules['pydantic_core'].__file__)")  # fmt: skip
+        done = subprocess.run([python, *flags, "-c", code], env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"{fn.handler}: {done.stderr[-2000:]}"
+        yield fn, done.stdout.split()
+
+
+def test_every_handler_imports_with_only_its_template_environment():
+    for _ in _import_every_handler(sys.executable, [ROOT / "functions", ROOT / "shared"]):
+        pass
+
+
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+BUILD = ROOT / ".aws-sam"
+
+
+def python312() -> str | None:
+    """The Lambda runtime's interpreter: pyenv's 3.12, else a python3.12 on PATH."""
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        done = subprocess.run([pyenv, "which", "python3.12"], env={**os.environ, "PYENV_VERSION": "3.12.1"},
+                              capture_output=True, text=True)  # fmt: skip
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    candidate = Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python3.12"
+    return str(candidate) if candidate.exists() else shutil.which("python3.12")
+
+
+def test_every_handler_imports_from_the_sam_build_artefact_in_a_bare_python312():
+    """`sam build` (no container, x86_64 so its wheels load here), then each handler imports from the built function
+    and layer in python3.12 with nothing but its standard library (-S: no site-packages)."""
+    python = python312()
+    if python is None:
+        pytest.skip("*** SKIPPED the built-artefact check: no python3.12 on this machine (install it with pyenv) ***")
+    assert SAM.exists(), "SAM CLI is missing: run `make sam-cli` (make test does)"
+    path = os.pathsep.join([str(SAM.parent), str(Path(python).parent), os.environ["PATH"]])
+    env = {**os.environ, "PATH": path, "SAM_CLI_TELEMETRY": "0", "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    build = [str(SAM), "build", "--cached", "--cache-dir", str(BUILD / "cache"), "--build-dir", str(BUILD / "build"),
+             "--parameter-overrides", "Architecture=x86_64"]  # fmt: skip
+    done = subprocess.run(build, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    layer = BUILD / "build" / "SharedLayer" / "python"
+    checked = []
+    for fn, (handler_file, pydantic_core) in _import_every_handler(python, [lambda f: BUILD / "build" / f, layer],
+                                                                   ("-S",)):  # fmt: skip
+        assert Path(handler_file).is_relative_to(BUILD / "build" / fn.logical_id), handler_file
+        assert Path(pydantic_core).is_relative_to(layer), pydantic_core  # the layer's compiled wheel loads
+        checked.append(fn.logical_id)
+    assert len(checked) == len(Template().functions()) >= 10

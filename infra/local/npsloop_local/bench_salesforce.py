@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from npsloop.salesforce.sync import soql_string
+from npsloop_local.bench import producer
 from npsloop_local.resources import aws_client
 from npsloop_local.signing import standard_webhooks_headers
 from npsloop_local.stack import LocalStack, StackOptions
@@ -121,7 +122,8 @@ def _detractors(answers: list[dict[str, Any]]) -> int:
 def naive_sync(org: StandinSession, answers: list[dict[str, Any]]) -> None:
     """What a one-record-at-a-time integration (a Zap per response) spends: lookup, upsert, contact, task."""
     for a in answers:
-        soql = f"SELECT Id, AccountId FROM Contact WHERE Email = {soql_string(a['email'])}"  # noqa: S608 (escaped)
+        # the email goes through soql_string, which quotes and escapes it
+        soql = f"SELECT Id, AccountId FROM Contact WHERE Email = {soql_string(a['email'])}"  # noqa: S608 # nosec B608
         found = org.call("GET", "query", params={"q": soql})
         contact = (found.json()["records"] or [{}])[0]
         org.call("PATCH", f"sobjects/NPS_Response__c/Response_Id__c/generic:{a['response_id']}",
@@ -150,16 +152,8 @@ def figures(npsloop_stats: dict[str, Any], naive_stats: dict[str, Any], seconds:
     return out
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'figure':<45} {'value':>10} {'unit':<6} {'naive':>10} {'ratio':>8}"]
-    for r in rows:
-        baseline = "" if "baseline" not in r else f"{r['baseline']:>10.0f}"
-        ratio = "" if r.get("ratio") is None else f"{r['ratio']:>8.1f}"
-        lines.append(f"{r['figure']:<45} {r['value']:>10} {r['unit']:<6} {baseline:>10} {ratio:>8}")
-    return "\n".join(lines)
-
-
-def run(as_json: bool = False) -> list[dict[str, Any]]:
+@producer("salesforce")
+def measure() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="npsloop-bench-") as tmp, (Path(tmp) / "stack.log").open("w") as log:
         stack = LocalStack(StackOptions(port=0, salesforce_port=0, aws_port=0, log=log))
         stack.start()
@@ -175,8 +169,4 @@ def run(as_json: bool = False) -> list[dict[str, Any]]:
             naive = org.stats()
         finally:
             stack.stop()
-    rows = figures(ours, naive, seconds)
-    print("\n".join(json.dumps(r) for r in rows) if as_json else table(rows))
-    if not as_json:
-        print(json.dumps(rows[-2]))
-    return rows
+    return figures(ours, naive, seconds)

@@ -115,9 +115,9 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from npsloop_local import bench_salesforce
+    from npsloop_local import bench
 
-    bench_salesforce.run(as_json=args.json)
+    bench.run(args.which, as_json=args.json)
     return 0
 
 
@@ -244,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     add_target_arguments(backfill)
     backfill.set_defaults(run=_backfill)
 
-    bench = commands.add_parser("bench", help="measure: Salesforce API calls per 1,000 responses against a naive sync")
-    bench.add_argument("which", choices=["salesforce"], help="what to measure")
+    from npsloop_local.bench import PRODUCERS
+
+    bench = commands.add_parser("bench", help="measure: " + "; ".join(h for _, h in PRODUCERS.values()))
+    bench.add_argument("which", nargs="*", choices=sorted(PRODUCERS), help="what to measure (default: everything)")
     bench.add_argument("--json", action="store_true", help="one JSON object per figure and line")
     bench.set_defaults(run=_bench)
 

@@ -40,6 +40,7 @@ class StackOptions:
     mapping_file: Path | None = None
     http_workers: int = 2
     allow_loopback_targets: bool = False  # hooks may target http://127.0.0.1 (tests only)
+    run_functions: bool = True  # False: moto with the resources, the secret and the stand-in only (cold-start bench)
     log: TextIO = sys.stdout
 
 
@@ -125,6 +126,8 @@ class LocalStack:
         keys = ApiKeyStore(self.names.refs["ApiKeysTable"], aws_client("dynamodb", self.aws_url))
         for number, key in enumerate(self.options.api_keys, 1):
             keys.add(key, f"--api-key {number}")
+        if not self.options.run_functions:
+            return
         self._start_functions()
         routes = [(route, self.pools[fn.logical_id].invoke) for fn in self.template.functions() for route in fn.routes]
         self.api = HttpApi(routes, HOST, self.api_port)

@@ -1,0 +1,119 @@
+"""One cold start, in a fresh process with a function's environment: `python -m npsloop_local.coldstart_probe MODULE`.
+
+Prints `{"import_ms": …, "setup_ms": …}`: the import of the handler module, then the setup its first invocation
+does: the wiring factory it calls (settings, stores), the secret and field mapping it reads, the Salesforce session
+it opens, and one AWS client per service its ports call. `MODULE` "baseline" is `import boto3` + one DynamoDB client.
+Only the standard library is imported before the clock starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+CLIENT_PROPERTIES = ("ddb", "s3", "events", "sqs", "ses", "comprehend")  # how npsloop's ports name their client
+
+
+def clients(*ports: Any) -> None:
+    """Create the AWS clients these ports create on first use (dataclasses of ports are opened up)."""
+    for port in ports:
+        if dataclasses.is_dataclass(port):
+            clients(*(getattr(port, f.name) for f in dataclasses.fields(port)))
+        for name in CLIENT_PROPERTIES:
+            if isinstance(getattr(type(port), name, None), property):
+                getattr(port, name)
+
+
+def _ingest(factory: str) -> Callable[[], None]:
+    def setup() -> None:
+        from npsloop import wiring
+
+        s, *ports = getattr(wiring, factory)()
+        wiring.secret(s.secret_arn)
+        wiring.mapping(s.mapping_parameter)
+        clients(*ports)
+
+    return setup
+
+
+def _compute_score() -> None:
+    from npsloop import wiring
+
+    clients(*wiring.score())
+    wiring.analyzer()
+    wiring.counted_segments()
+
+
+def _sync_salesforce() -> None:
+    from npsloop import wiring
+
+    ports, _, _ = wiring.sync()
+    clients(ports)
+    ports.api.query("SELECT Id FROM Contact LIMIT 1")  # opens the session (token); one query rides along
+
+
+def _notify() -> None:
+    from npsloop import wiring
+
+    clients(wiring.notify()[1])
+
+
+def _with_secret(factory: str) -> Callable[[], None]:
+    def setup() -> None:
+        from npsloop import wiring
+
+        s, *ports = getattr(wiring, factory)()
+        wiring.secret(s.secret_arn)
+        clients(*ports)
+
+    return setup
+
+
+def _settings_and_ports(factory: str) -> Callable[[], None]:
+    def setup() -> None:
+        from npsloop import wiring
+
+        made = getattr(wiring, factory)()
+        clients(*(made if isinstance(made, tuple) else (made,)))
+
+    return setup
+
+
+def _baseline() -> None:
+    import boto3
+
+    boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
+
+
+SETUP: dict[str, Callable[[], None]] = {
+    "ingest_webhook": _ingest("ingest"),
+    "fetch_response": _ingest("fetch"),
+    "compute_score": _compute_score,
+    "sync_salesforce": _sync_salesforce,
+    "notify": _notify,
+    "hooks_api": _settings_and_ports("hooks_api"),
+    "deliver_hooks": _with_secret("deliver"),
+    "unsubscribe": _with_secret("unsubscribe"),
+    "email_feedback": _settings_and_ports("email_feedback"),
+    "reports_api": _settings_and_ports("reports"),
+}
+
+
+def main(module: str) -> dict[str, float]:
+    started = time.perf_counter()
+    if module != "baseline":
+        importlib.import_module(f"{module}.handler")
+    imported = time.perf_counter()
+    (_baseline if module == "baseline" else SETUP[module])()
+    done = time.perf_counter()
+    return {"import_ms": (imported - started) * 1000, "setup_ms": (done - imported) * 1000}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1])))
