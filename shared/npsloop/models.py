@@ -130,6 +130,14 @@ class ScoredEvent(ResponseEvent):
     sentiment: str | None = None  # POSITIVE, NEGATIVE, NEUTRAL or MIXED; None when sentiment analysis is off
 
 
+class LinkedEvent(ScoredEvent):
+    """Detail of ResponseLinked: the scored response on the Contact and Account the sync matched, with what the same
+    lookup said about emailing that person (so the thank-you needs no Salesforce call of its own)."""
+
+    email_opted_out: bool = False  # HasOptedOutOfEmail (PersonHasOptedOutOfEmail) on any record with the address
+    marketing_consent: bool | None = None  # the configured consent field of the matched Contact, when configured
+
+
 class FetchJob(BaseModel):
     """A delivery of a tool that sends only ids: which response to read from the tool's API, queued for fetch_response.
 

@@ -115,9 +115,10 @@ def sync() -> tuple[SyncPorts, SyncConfig, Pacing]:
     from npsloop.salesforce.sync import SyncConfig
 
     s, api = salesforce()
+    consent_field = secret(s.secret_arn).notify.followup.consent.salesforce_field  # learned for the thank-you
     return (
         _sync_stores(s)(api),
-        SyncConfig(s.sync_unmatched, s.salesforce_person_accounts),
+        SyncConfig(s.sync_unmatched, s.salesforce_person_accounts, consent_field=consent_field),
         Pacing(s.salesforce_api_share, s.sync_backoff_seconds, s.sync_backoff_max_seconds),
     )
 

@@ -60,7 +60,7 @@ def followup_config(**followup):
     }
 
 
-def record(score, rid=None, historical=False, revision=1, **fields):
+def record(score, rid=None, historical=False, revision=1, kind="ResponseScored", learned=None, **fields):
     rid = rid or uuid.uuid4().hex[:8]
     response = CanonicalResponse(
         response_id=f"generic:{rid}", source="generic", score=score, responded_at=datetime.now(UTC), **fields
@@ -71,11 +71,11 @@ def record(score, rid=None, historical=False, revision=1, **fields):
         historical=historical,
         response=response,
         category=response.category,
-    ).model_dump(mode="json")
+    ).model_dump(mode="json") | (learned or {})
     body = {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": "ResponseScored",
+        "detail-type": kind,
         "source": "npsloop",
         "account": "123456789012",
         "time": "2026-08-01T00:00:00Z",
@@ -224,9 +224,14 @@ def test_fan_out_queues_one_delivery_per_subscription_and_event(stack, context, 
     assert len({b["webhook_id"] for b in bodies}) == 3
 
 
+def linked(score, **fields):
+    """What the sync publishes once it has looked the respondent up (the thank-you waits for it)."""
+    return record(score, kind="ResponseLinked", **fields)
+
+
 def test_german_promoter_gets_a_german_thank_you_once_in_90_days(stack, context, configure):
     configure(followup_config())
-    run(context, record(10, email="jonas@acme.example", name="Jonas", locale="de-DE", touchpoint="support"))
+    run(context, linked(10, email="jonas@acme.example", name="Jonas", locale="de-DE", touchpoint="support"))
     mails = sent_mail(stack)
     assert len(mails) == 1
     mail = mails[0]
@@ -234,45 +239,46 @@ def test_german_promoter_gets_a_german_thank_you_once_in_90_days(stack, context,
     assert mail["subject"] == "Vielen Dank für Ihr Feedback"
     assert "Hallo Jonas" in mail["body"] and "https://nps.acme.example/unsubscribe?token=" in mail["body"]
     assert "Bewertung" not in mail["body"]  # review requests are off by default
-    run(context, record(9, email="JONAS@acme.example", locale="de"))
+    run(context, linked(9, email="JONAS@acme.example", locale="de"))
     assert len(sent_mail(stack)) == 1
-    run(context, record(9, email="mary@acme.example", locale="en-GB"))
+    run(context, linked(9, email="mary@acme.example", locale="en-GB"))
     assert [m["subject"] for m in sent_mail(stack)][1:] == ["Thank you for your feedback"]
 
 
-def test_opted_out_and_salesforce_opted_out_contacts_get_no_thank_you(stack, context, configure, standin):
+def test_opted_out_and_salesforce_opted_out_contacts_get_no_thank_you(stack, context, configure):
     configure(followup_config())
     OptOutStore(stack.names.refs["OptOutsTable"], stack.client("dynamodb")).add("Gone@Acme.example", "unsubscribed")
-    create(standin, "Contact", {"LastName": "Quiet", "Email": "quiet@acme.example", "HasOptedOutOfEmail": True})
-    run(context, record(10, email="gone@acme.example"), record(10, email="quiet@acme.example"))
+    run(context, linked(10, email="gone@acme.example"),
+        linked(10, email="quiet@acme.example", learned={"email_opted_out": True}))  # fmt: skip
     assert sent_mail(stack) == []
 
 
 def test_review_link_only_when_switched_on_and_with_consent(stack, context, configure):
-    configure(followup_config(review_requests=True, review_urls={"support": "https://g.page/acme/review"}))
+    configure(followup_config(review_requests=True, review_urls={"support": "https://g.page/acme/review"},
+                              consent={"salesforce_field": "Marketing_Consent__c"}))  # fmt: skip
     run(
         context,
-        record(10, email="yes@acme.example", touchpoint="support", attributes={"marketing_consent": "true"}),
-        record(10, email="no@acme.example", touchpoint="support"),
+        linked(10, email="yes@acme.example", touchpoint="support", attributes={"marketing_consent": "true"}),
+        linked(10, email="sf@acme.example", touchpoint="support", learned={"marketing_consent": True}),
+        linked(10, email="no@acme.example", touchpoint="support"),
     )
     bodies = {m["destinations"]["ToAddresses"][0]: m["body"] for m in sent_mail(stack)}
     assert "https://g.page/acme/review" in bodies["yes@acme.example"]
+    assert "https://g.page/acme/review" in bodies["sf@acme.example"]
     assert "https://g.page/acme/review" not in bodies["no@acme.example"]
 
 
-def test_salesforce_down_keeps_the_promoter_message_for_later(stack, context, configure):
+def test_with_an_org_the_thank_you_waits_for_the_sync_and_asks_salesforce_nothing(stack, context, configure, standin):
     configure(followup_config())
-    from aws_lambda_powertools.utilities import parameters
-
-    value = {
-        "sources": {},
-        "notify": followup_config(),
-        "salesforce": {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s"},
-    }
-    stack.client("secretsmanager").put_secret_value(
-        SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps(value)
-    )
-    parameters.clear_caches()
-    message = record(10, rid="sf-down", email="later@acme.example")
-    assert run(context, message) == {"batchItemFailures": [{"itemIdentifier": "m-sf-down"}]}
+    requests.post(f"{standin.url}/__standin/stats/reset", timeout=10)
+    run(context, record(10, rid="wait", email="later@acme.example"))  # scored: fan-out and alerts only
     assert sent_mail(stack) == []
+    run(context, linked(10, rid="wait", email="later@acme.example"))
+    assert [m["destinations"]["ToAddresses"] for m in sent_mail(stack)] == [["later@acme.example"]]
+    assert requests.get(f"{standin.url}/__standin/stats", timeout=10).json()["total"] == 0
+
+
+def test_without_an_org_the_thank_you_goes_out_when_scored(stack, context, configure):
+    configure(followup_config(), salesforce=False)
+    run(context, record(10, email="now@acme.example"))
+    assert [m["destinations"]["ToAddresses"] for m in sent_mail(stack)] == [["now@acme.example"]]

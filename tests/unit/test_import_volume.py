@@ -46,7 +46,7 @@ def test_10000_delighted_rows_are_counted_once_without_alerts(tmp_path, capsys):
     scored = [ScoredEvent.model_validate(detail) for _, detail in scored_bus.facts]
     assert len(scored) == 10_000 and sum(e.category.value == "Detractor" for e in scored) > 3000
     # history is not news: notify's one filter lets none of them through to alerts, emails or Zapier
-    assert notify_service.live([(f"m{i}", e) for i, e in enumerate(scored)]) == []
+    assert notify_service.live([(f"m{i}", "ResponseScored", e) for i, e in enumerate(scored)]) == []
 
     again = import_csv(None, path, "delighted", ports=ports, progress=False)
     assert again.counts == Counter({"duplicate": 10_000}) and len(bus.facts) == 10_000

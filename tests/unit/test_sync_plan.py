@@ -3,6 +3,9 @@
 import urllib.parse
 from datetime import UTC, date, datetime
 
+import pytest
+
+from npsloop.errors import ConfigurationError
 from npsloop.models import CanonicalResponse, ScoredEvent
 from npsloop.salesforce.sync import (
     MAX_ENCODED_SOQL,
@@ -77,11 +80,25 @@ def test_one_query_for_ids_and_emails_newest_first_and_one_for_existing_tasks():
     assert kinds == ["contacts", "tasks"]
     (query,) = plan.contact_queries()
     assert query.startswith(
-        "SELECT Id, Email, AccountId, Account.OwnerId, NPS_Last_Responded_At__c, LastModifiedDate "
-        "FROM Contact WHERE Id IN ("
+        "SELECT Id, Email, AccountId, Account.OwnerId, NPS_Last_Responded_At__c, LastModifiedDate, "
+        "HasOptedOutOfEmail FROM Contact WHERE Id IN ("
     )
     assert " OR Email IN (" in query and query.endswith("ORDER BY LastModifiedDate DESC")
     assert plan.task_subjects == ["NPS detractor 3/10: generic:1", "NPS detractor 3/10: generic:3"]
+
+
+def test_the_contact_lookup_learns_opt_out_and_consent_for_the_thank_you():
+    (query,) = LookupPlan.of([event(email="a@example.com")]).contact_queries(SyncConfig(consent_field="Consent__c"))
+    assert "HasOptedOutOfEmail, Consent__c FROM Contact" in query
+    with pytest.raises(ConfigurationError):
+        SyncConfig(consent_field="Consent__c FROM User --")
+    found = Found(contacts=[
+        {"Id": CONTACT, "Email": "a@example.com", "AccountId": ACCOUNT, "Consent__c": True},
+        {"Id": "0035g00000ZzZzZ", "Email": "A@example.com", "HasOptedOutOfEmail": True},
+    ])  # fmt: skip
+    m = match(event(email="a@example.com"), found, "Consent__c")
+    assert (m.contact_id, m.email_opted_out, m.marketing_consent) == (CONTACT, True, True)  # any record with it
+    assert match(event(email="b@example.com"), found).email_opted_out is False
 
 
 def test_person_accounts_and_leads_add_their_lookups_when_configured():

@@ -137,7 +137,7 @@ def backfill(
     ):
         chunk = {rid: latest[rid] for rid in ids[start : start + COLLECTION_SIZE]}
         found = look_up(LookupPlan.of(chunk.values(), config), api, config)
-        matches.update({rid: match(event, found) for rid, event in chunk.items()})
+        matches.update({rid: match(event, found, config.consent_field) for rid, event in chunk.items()})
         found_tasks |= found.task_subjects
     if len(latest) > bulk_threshold:
         report.method = "Bulk API 2.0"

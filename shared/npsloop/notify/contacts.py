@@ -1,8 +1,10 @@
-"""What notify asks Salesforce about respondents, one query per SQS batch: email opt-out, consent, account owner."""
+"""What notify asks Salesforce about respondents for alerts routed to the account owner: one query per SQS batch.
+
+(The thank-you email asks nothing: the sync's lookup learned opt-out and consent, see LinkedEvent.)
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,30 +13,21 @@ from npsloop.models import ScoredEvent
 from npsloop.salesforce.client import SalesforceClient
 from npsloop.salesforce.sync import chunked_queries, salesforce_id
 
-_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
 
 @dataclass(frozen=True)
 class ContactFacts:
     contact_id: str | None = None
     account_id: str | None = None
     owner_email: str | None = None
-    opted_out: bool = False  # HasOptedOutOfEmail on any Contact with the address (or the explicit one)
-    consent: bool | None = None  # the configured consent field, when one is configured
 
 
-def lookup(events: Sequence[ScoredEvent], api: SalesforceClient, consent_field: str | None = None
-           ) -> dict[str, ContactFacts]:  # fmt: skip
+def lookup(events: Sequence[ScoredEvent], api: SalesforceClient) -> dict[str, ContactFacts]:
     """Facts per response id, from the Contacts matched by explicit id or by email (newest first)."""
     ids = sorted({cid for e in events if (cid := salesforce_id(e.response.contact_id, "003"))})
     emails = sorted({e.response.email.lower() for e in events if e.response.email})
     if not ids and not emails:
         return {}
-    if consent_field and not _FIELD.match(consent_field):
-        raise ValueError(f"consent field {consent_field!r} is not a Salesforce field name")
-    extra = f", {consent_field}" if consent_field else ""
-    # B608 is safe here: the only interpolation is a field name checked against _FIELD just above
-    select = f"SELECT Id, Email, AccountId, Account.Owner.Email, HasOptedOutOfEmail{extra} FROM Contact"  # noqa: S608 # nosec B608
+    select = "SELECT Id, Email, AccountId, Account.Owner.Email FROM Contact"
     records: list[dict[str, Any]] = []
     for soql in chunked_queries(select, {"Id": ids, "Email": emails}, " ORDER BY LastModifiedDate DESC"):
         records.extend(api.query(soql))
@@ -48,9 +41,5 @@ def lookup(events: Sequence[ScoredEvent], api: SalesforceClient, consent_field: 
         if chosen is None:
             continue
         owner = ((chosen.get("Account") or {}).get("Owner") or {}).get("Email")
-        out[r.response_id] = ContactFacts(
-            contact_id=chosen["Id"], account_id=chosen.get("AccountId"), owner_email=owner,
-            opted_out=any(c.get("HasOptedOutOfEmail") for c in by_id + by_email),
-            consent=bool(chosen.get(consent_field)) if consent_field else None,
-        )  # fmt: skip
+        out[r.response_id] = ContactFacts(chosen["Id"], chosen.get("AccountId"), owner)
     return out

@@ -1,5 +1,9 @@
 """notify's work per SQS batch: the Zapier feed and hook fan-out, routed alerts, and the promoter thank-you.
 
+ResponseScored brings the feed, fan-out and alerts. The thank-you waits for ResponseLinked when an org is
+configured: the sync's own Contact lookup learned HasOptedOutOfEmail and consent, so the email costs Salesforce no
+call of its own (without an org it goes out on ResponseScored).
+
 Each side effect is done once per response (a `done#` ledger in the Notify table), so a retried message repeats
 only what failed. Historical events (backfills, imports) are recorded nowhere and trigger nothing: that check is
 `live()`, and it is the only one.
@@ -16,7 +20,7 @@ from aws_lambda_powertools import Logger
 
 from npsloop.hooks.payload import events_for, flat, webhook_id
 from npsloop.hooks.store import HookStore
-from npsloop.models import ScoredEvent
+from npsloop.models import LinkedEvent
 from npsloop.notify import followup, routing
 from npsloop.notify.channels import Alert, Channel, ChannelError
 from npsloop.notify.config import ACCOUNT_OWNER, NotifyConfig
@@ -29,6 +33,7 @@ from npsloop.stores.optouts import OptOutStore
 from npsloop.stores.queue import Queue
 
 logger = Logger(child=True)
+SCORED, LINKED = "ResponseScored", "ResponseLinked"
 
 
 @dataclass
@@ -47,7 +52,8 @@ class NotifyPorts:
 @dataclass
 class Item:
     message_id: str
-    event: ScoredEvent
+    kind: str  # the event's detail-type
+    event: LinkedEvent
     contact: str | None
     previous: str | None
     done: set[str]
@@ -61,31 +67,36 @@ class Item:
         return self.event.category is Category.DETRACTOR and self.previous in ("Promoter", "Passive")
 
 
-def live(details: Sequence[tuple[str, ScoredEvent]]) -> list[tuple[str, ScoredEvent]]:
+Detail = tuple[str, str, LinkedEvent]  # (message id, detail-type, detail)
+
+
+def live(details: Sequence[Detail]) -> list[Detail]:
     """The one place historical events are held back: they never alert, email or reach Zapier."""
-    return [(mid, event) for mid, event in details if not event.historical]
+    return [d for d in details if not d[2].historical]
 
 
-def notify_batch(details: Sequence[tuple[str, ScoredEvent]], config: NotifyConfig, ports: NotifyPorts) -> set[str]:
+def notify_batch(details: Sequence[Detail], config: NotifyConfig, ports: NotifyPorts) -> set[str]:
     """Returns the message ids that must come back (a retryable channel failed for them)."""
     todo = live(details)
-    keys = [contact_key(e.response.email, e.response.contact_id) for _, e in todo]
+    keys = [contact_key(e.response.email, e.response.contact_id) for _, _, e in todo]
     observed = iter(ports.state.observe([(key, e.response.response_id, e.category.value, e.period_time)
-                                         for key, (_, e) in zip(keys, todo, strict=True) if key]))  # fmt: skip
-    done = ports.state.done(e.response.response_id for _, e in todo)
-    items = [Item(mid, e, key, next(observed).previous if key else None, done.get(e.response.response_id, set()))
-             for key, (mid, e) in zip(keys, todo, strict=True)]  # fmt: skip
-    ports.state.add_to_feed((events_for(i.event), i.event.period_time, flat(i.event, i.previous)) for i in items)
-    facts, lookup_failed = _salesforce_facts(items, config, ports)
+                                         for key, (_, kind, e) in zip(keys, todo, strict=True)
+                                         if key and kind != LINKED]))  # fmt: skip
+    done = ports.state.done(e.response.response_id for _, _, e in todo)
+    items = [Item(mid, kind, e, key, next(observed).previous if key and kind != LINKED else None,
+                  done.get(e.response.response_id, set())) for key, (mid, kind, e) in zip(keys, todo, strict=True)]
+    scored = [i for i in items if i.kind != LINKED]
+    ports.state.add_to_feed((events_for(i.event), i.event.period_time, flat(i.event, i.previous)) for i in scored)
+    facts = _owner_facts(scored, config, ports)
     opted_out = ports.optouts.opted_out(i.event.response.email for i in items if _wants_followup(i, config, ports)
                                         and i.event.response.email)  # fmt: skip
     failed: set[str] = set()
     for item in items:
         try:
-            _fan_out(item, ports)
-            _alert(item, config, ports, facts.get(item.rid))
-            _follow_up(item, config, ports, facts.get(item.rid), lookup_failed,
-                       (item.event.response.email or "").lower() in opted_out)  # fmt: skip
+            if item.kind != LINKED:
+                _fan_out(item, ports)
+                _alert(item, config, ports, facts.get(item.rid))
+            _follow_up(item, config, ports, (item.event.response.email or "").lower() in opted_out)
         except ChannelError as exc:
             logger.warning("notify step failed", extra={"response_id": item.rid, "problem": str(exc),
                                                         "retryable": exc.retryable})  # fmt: skip
@@ -157,34 +168,34 @@ def _alert(item: Item, config: NotifyConfig, ports: NotifyPorts, facts: ContactF
 # --- the promoter thank-you ------------------------------------------------------------------------------------
 def _wants_followup(item: Item, config: NotifyConfig, ports: NotifyPorts) -> bool:
     f = config.followup
-    return (item.event.category is Category.PROMOTER and f.enabled and ports.mailer is not None
+    waits_for = LINKED if ports.salesforce is not None else SCORED  # with an org, the sync's lookup comes first
+    return (item.kind == waits_for and item.event.category is Category.PROMOTER and f.enabled
+            and ports.mailer is not None
             and bool(config.token_key and ports.public_url and item.event.response.email and item.contact)
             and "followup" not in item.done)  # fmt: skip
 
 
-def _salesforce_facts(items: list[Item], config: NotifyConfig, ports: NotifyPorts) -> tuple[dict, bool]:
-    """One Salesforce query for the batch, only when an email is about to go out (or needs the account owner)."""
+def _owner_facts(items: list[Item], config: NotifyConfig, ports: NotifyPorts) -> dict[str, ContactFacts]:
+    """One Salesforce query for the batch, only when an email alert goes to the account owner."""
     owner_routes = any(ACCOUNT_OWNER in rule.recipients for rule in config.rules if rule.channel == "email")
-    needed = [i.event for i in items if _wants_followup(i, config, ports)
-              or (owner_routes and routing.route(i.event, i.turned_detractor, config.rules).get("email"))]  # fmt: skip
+    needed = [i.event for i in items
+              if owner_routes and routing.route(i.event, i.turned_detractor, config.rules).get("email")]  # fmt: skip
     if not needed or ports.salesforce is None:
-        return {}, False
+        return {}
     try:
-        return lookup(needed, ports.salesforce(), config.followup.consent.salesforce_field), False
+        return lookup(needed, ports.salesforce())
     except SalesforceError as exc:
-        logger.warning("Salesforce contact lookup failed; follow-ups wait", extra={"code": exc.code})
-        return {}, True
+        logger.warning("Salesforce contact lookup failed; owner alerts go to the other recipients",
+                       extra={"code": exc.code})  # fmt: skip
+        return {}
 
 
-def _follow_up(item: Item, config: NotifyConfig, ports: NotifyPorts, facts: ContactFacts | None,
-               lookup_failed: bool, opted_out: bool) -> None:  # fmt: skip
+def _follow_up(item: Item, config: NotifyConfig, ports: NotifyPorts, opted_out: bool) -> None:
     if not _wants_followup(item, config, ports):
         return
     assert ports.mailer and config.token_key and ports.public_url and item.contact  # noqa: S101 (_wants_followup)
     r = item.event.response
-    if lookup_failed:
-        raise ChannelError("Salesforce lookup failed; HasOptedOutOfEmail unknown", retryable=True)
-    reason = "opted out" if opted_out else "HasOptedOutOfEmail" if facts and facts.opted_out else None
+    reason = "opted out" if opted_out else "HasOptedOutOfEmail" if item.event.email_opted_out else None
     if reason is None and not ports.state.claim_followup(item.contact, r.response_id,
                                                          timedelta(days=config.followup.cooldown_days)):  # fmt: skip
         reason = "cooldown"
@@ -195,7 +206,7 @@ def _follow_up(item: Item, config: NotifyConfig, ports: NotifyPorts, facts: Cont
     assert r.email  # noqa: S101
     review = None
     if config.followup.review_requests and followup.has_consent(item.event, config.followup,
-                                                                facts.consent if facts else None):  # fmt: skip
+                                                                item.event.marketing_consent):  # fmt: skip
         review = config.followup.review_url(r.touchpoint)
     lang = followup.language(r.locale)
     link = followup.unsubscribe_url(ports.public_url, r.email, config.token_key, lang)

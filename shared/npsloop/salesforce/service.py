@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from npsloop.aggregation import deltas, merge, month_window, rolling_counts
 from npsloop.compute import ACCOUNTS, contribution_of
 from npsloop.envelopes import Queued
-from npsloop.models import ScoredEvent
+from npsloop.models import LinkedEvent, ScoredEvent
 from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
 from npsloop.salesforce.sync import (
     LookupPlan,
@@ -49,10 +49,12 @@ class Pacing:
     backoff_max_seconds: int = 900
 
 
-def linked(event: ScoredEvent, m: Match) -> ScoredEvent:
-    """The response as the sync learned it: on the matched Contact and Account (ResponseLinked's detail)."""
+def linked(event: ScoredEvent, m: Match) -> LinkedEvent:
+    """The response as the sync learned it: on the matched Contact and Account, with the person's email opt-out
+    and consent from the same lookup (ResponseLinked's detail)."""
     response = event.response.model_copy(update={"contact_id": m.contact_id, "account_id": m.account_id})
-    return event.model_copy(update={"response": response})
+    return LinkedEvent(**{**dict(event), "response": response, "email_opted_out": m.email_opted_out,
+                          "marketing_consent": m.marketing_consent})  # fmt: skip
 
 
 def account_nps(
@@ -94,7 +96,7 @@ def sync_messages(
     now = now_utc()
     try:
         found = look_up(LookupPlan.of(latest.values(), config), ports.api, config)
-        matches = {rid: match(event, found) for rid, event in latest.items()}
+        matches = {rid: match(event, found, config.consent_field) for rid, event in latest.items()}
         plan = plan_writes(latest, matches, found, account_nps(latest, matches, ports, now), config, now)
         outcome = write(plan, matches, ports.api)
     except SalesforceAuthError as exc:

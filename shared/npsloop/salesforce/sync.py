@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from npsloop.errors import ConfigurationError
 from npsloop.models import ScoredEvent, iso
 from npsloop.salesforce.client import SalesforceClient, SalesforceError
 from npsloop.scoring import Category
@@ -30,6 +31,7 @@ MAX_ENCODED_SOQL = 12_000  # the URI limit is 16,384 bytes; leave room for the h
 COMPOSITE_QUERIES = 5  # Composite allows 5 query or collection subrequests per call
 TASK_DUE_BUSINESS_DAYS = 2
 _ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class SyncConfig:
     person_accounts: bool = False  # match Person Accounts by PersonEmail too
     create_tasks: bool = True
     tasks_for_history: bool = False  # history is not news; only a backfill asked for Tasks makes them for it
+    consent_field: str | None = None  # a Contact checkbox of marketing consent, read with HasOptedOutOfEmail
+
+    def __post_init__(self) -> None:
+        if self.consent_field and not FIELD_NAME.match(self.consent_field):
+            raise ConfigurationError(f"consent field {self.consent_field!r} is not a Salesforce field name")
 
 
 def salesforce_id(value: str | None, prefix: str) -> str | None:
@@ -141,8 +148,9 @@ class LookupPlan:
         """(kind, SOQL) pairs; each kind may be split in several queries to fit the URI limit."""
         out: list[tuple[str, str]] = []
         if self.contact_ids or self.emails:
-            select = ("SELECT Id, Email, AccountId, Account.OwnerId, NPS_Last_Responded_At__c, LastModifiedDate "
-                      "FROM Contact")  # fmt: skip
+            consent = f", {config.consent_field}" if config.consent_field else ""  # a field name: FIELD_NAME
+            select = ("SELECT Id, Email, AccountId, Account.OwnerId, NPS_Last_Responded_At__c, LastModifiedDate, "  # noqa: S608 # nosec B608
+                      f"HasOptedOutOfEmail{consent} FROM Contact")  # fmt: skip
             order = " ORDER BY LastModifiedDate DESC"
             out += [
                 ("contacts", q) for q in chunked_queries(select, {"Id": self.contact_ids, "Email": self.emails}, order)
@@ -152,8 +160,8 @@ class LookupPlan:
                 ("accounts", q) for q in chunked_queries("SELECT Id, OwnerId FROM Account", {"Id": self.account_ids})
             ]
         if config.person_accounts and self.emails:
-            select = ("SELECT Id, OwnerId, PersonEmail, PersonContactId, NPS_Last_Responded_At__pc, LastModifiedDate "
-                      "FROM Account")  # fmt: skip
+            select = ("SELECT Id, OwnerId, PersonEmail, PersonContactId, NPS_Last_Responded_At__pc, LastModifiedDate, "
+                      "PersonHasOptedOutOfEmail FROM Account")  # fmt: skip
             order = " ORDER BY LastModifiedDate DESC"
             out += [("persons", q) for q in chunked_queries(select, {"PersonEmail": self.emails}, order)]
         if self.task_subjects:
@@ -164,8 +172,8 @@ class LookupPlan:
             out += [("leads", q) for q in chunked_queries("SELECT Id, Email FROM Lead", {"Email": self.emails})]
         return out
 
-    def contact_queries(self) -> list[str]:
-        return [q for kind, q in self.queries() if kind == "contacts"]
+    def contact_queries(self, config: SyncConfig = SyncConfig()) -> list[str]:
+        return [q for kind, q in self.queries(config) if kind == "contacts"]
 
 
 @dataclass
@@ -233,37 +241,46 @@ class Match:
     owner_id: str | None = None
     contact_last_at: str | None = None  # the Contact's NPS_Last_Responded_At__c before this batch
     person_account: bool = False  # the contact is a Person Account: its NPS fields are written on the Account
+    email_opted_out: bool = False  # any Contact (or Person Account) with the address, or the explicit one, opted out
+    marketing_consent: bool | None = None  # the matched Contact's consent field, when one is configured
 
 
-def match(event: ScoredEvent, found: Found) -> Match:
+def match(event: ScoredEvent, found: Found, consent_field: str | None = None) -> Match:
     """Explicit ids win over the email match; a malformed or unknown id falls back to it.
 
     When several Contacts share an email, the most recently modified wins (the lookups come newest first).
     """
     r = event.response
     by_id = {c["Id"][:15]: c for c in found.contacts}
-    contact = by_id.get(salesforce_id(r.contact_id, "003") or "")
-    person = None
-    if contact is None and r.email:
-        same = [c for c in found.contacts if (c.get("Email") or "").lower() == r.email.lower()]
+    explicit_contact = by_id.get(salesforce_id(r.contact_id, "003") or "")
+    contact, person = explicit_contact, None
+    email = (r.email or "").lower()
+    same = [c for c in found.contacts if email and (c.get("Email") or "").lower() == email]
+    persons = [p for p in found.persons if email and (p.get("PersonEmail") or "").lower() == email]
+    if contact is None and email:
         if len(same) > 1:
             logger.info("several contacts share the respondent's email; the most recently modified wins",
                         extra={"response_id": r.response_id, "contacts": len(same)})  # fmt: skip
         contact = same[0] if same else None
         if contact is None:
-            person = next((p for p in found.persons if (p.get("PersonEmail") or "").lower() == r.email.lower()), None)
+            person = persons[0] if persons else None
+    opted_out = any(c.get("HasOptedOutOfEmail") for c in same + ([explicit_contact] if explicit_contact else [])) \
+        or any(p.get("PersonHasOptedOutOfEmail") for p in persons)
     explicit = found.accounts.get(salesforce_id(r.account_id, "001") or "")
     if person is not None:
         account_id, owner = person["Id"], person.get("OwnerId")
-        return Match(person.get("PersonContactId"), account_id, owner, person.get("NPS_Last_Responded_At__pc"), True)
+        return Match(person.get("PersonContactId"), account_id, owner, person.get("NPS_Last_Responded_At__pc"), True,
+                     opted_out)  # fmt: skip
     if explicit is not None:
         account_id, owner = explicit["Id"], explicit.get("OwnerId")
     else:
         account_id = (contact or {}).get("AccountId")
         owner = ((contact or {}).get("Account") or {}).get("OwnerId")
     if contact is None:
-        return Match(None, account_id, owner)
-    return Match(contact["Id"], account_id, owner, contact.get("NPS_Last_Responded_At__c"))
+        return Match(None, account_id, owner, email_opted_out=opted_out)
+    consent = bool(contact.get(consent_field)) if consent_field else None
+    return Match(contact["Id"], account_id, owner, contact.get("NPS_Last_Responded_At__c"),
+                 email_opted_out=opted_out, marketing_consent=consent)  # fmt: skip
 
 
 # --- call 2: writes -----------------------------------------------------------------------------------------------

@@ -58,12 +58,13 @@ KNOWN: dict[str, SObjectType] = {
             "001",
             _names(
                 "Name OwnerId NPS_12M__c NPS_Responses_12M__c NPS_Updated_At__c IsPersonAccount PersonEmail"
-                " PersonContactId NPS_Last_Score__pc NPS_Last_Category__pc NPS_Last_Responded_At__pc"
+                " PersonContactId PersonHasOptedOutOfEmail NPS_Last_Score__pc NPS_Last_Category__pc"
+                " NPS_Last_Responded_At__pc"
             ),
             required=("Name",),
             references={"OwnerId": _OWNER},
             numbers=("NPS_12M__c", "NPS_Responses_12M__c", "NPS_Last_Score__pc"),
-            booleans=("IsPersonAccount",),
+            booleans=("IsPersonAccount", "PersonHasOptedOutOfEmail"),
             default_owner=True,
         ),
         SObjectType(
