@@ -108,6 +108,7 @@ def record(
     """Store a response idempotently and publish it: duplicates publish nothing, older versions are stale.
 
     `historical` (imports, old replays) is carried in the event: counted and synced, but no alert or task.
+    A response erased by `npsloop erase` is not stored again: the answer is 200 `{"erased": true}`.
     """
     new_hash = response.content_hash()
     for _ in range(SAVE_ATTEMPTS):
@@ -124,6 +125,9 @@ def record(
         revision = 1 if stored is None else stored.revision + 1
         if store.save(response, revision=revision, received_at=received_at, historical=historical):
             break
+        if stored is None and store.erased(response.response_id):  # the person asked to be forgotten: keep it so
+            logger.info("delivery of an erased response not stored", extra={"response_id": response.response_id})
+            return Outcome(200, {"erased": True, "response_id": response.response_id})
     else:
         raise ConcurrentUpdateError("the response changed while it was being stored; please retry")
     event = ResponseEvent(revision=revision, received_at=received_at, historical=historical, response=response)

@@ -1,4 +1,9 @@
-"""The Responses table: the latest revision of each response, whether it was published, and what it counts for."""
+"""The Responses table: the latest revision of each response, whether it was published, and what it counts for.
+
+An erased response (`npsloop erase`) keeps its item without the answer (`data`) and its content hash: what it counts
+for stays (ledgers, category, period, themes, Salesforce ids), so the aggregates keep counting it anonymously and a
+redelivery of it is recognised (`erased`) instead of being stored again.
+"""
 
 from __future__ import annotations
 
@@ -82,6 +87,20 @@ class ResponseStore:
                 return False
             raise
         return True
+
+    def erase(self, response_id: str, *, at: str) -> None:
+        """Drop the answer and its content hash, keep the counting; `get` then finds nothing and `erased` says so."""
+        self.ddb.update_item(
+            TableName=self.table, Key={"response_id": {"S": response_id}},
+            UpdateExpression="REMOVE #data, content_hash SET erased_at = :at",
+            ConditionExpression="attribute_exists(response_id)",
+            ExpressionAttributeNames={"#data": "data"}, ExpressionAttributeValues={":at": {"S": at}},
+        )  # fmt: skip
+
+    def erased(self, response_id: str) -> bool:
+        item = self.ddb.get_item(TableName=self.table, Key={"response_id": {"S": response_id}}, ConsistentRead=True,
+                                 ProjectionExpression="erased_at").get("Item")  # fmt: skip
+        return bool(item and "erased_at" in item)
 
     def mark_published(self, response_id: str, revision: int) -> None:
         """Remember that ResponseReceived went out for this revision (a newer revision resets it)."""
