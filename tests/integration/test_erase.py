@@ -5,6 +5,7 @@ import json
 import urllib.parse
 
 import pytest
+import requests
 from compute_score import handler as compute
 from notify import handler as notify
 from sync_salesforce import handler as sync
@@ -146,3 +147,21 @@ def test_salesforce_down_stops_erase_before_anything_in_aws_changes(stack, conte
     assert npsloop(["erase", "--email", ADA, "--aws-url", stack.url]) == 1  # the secret's org is 127.0.0.1:9
     assert "Salesforce: CONNECTION_ERROR" in capsys.readouterr().err
     assert traces(json.dumps(dump_tables(stack)))
+
+
+def test_raw_retention_days_reach_the_archive_bucket_lifecycle_in_moto(stack, moto_url):
+    from npsloop_local.resources import create_all
+    from npsloop_local.template import Template
+
+    def raw_rule():
+        rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=stack.names.refs["ArchiveBucket"])
+        return next(r for r in rules["Rules"] if r["ID"] == "expire-raw-deliveries")
+
+    rule = raw_rule()
+    assert rule["Filter"]["Prefix"] == "raw/" and rule["Expiration"]["Days"] == 400  # the template's default
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    requests.post(f"{moto_url}/moto-api/reset", timeout=10)
+    template = Template()
+    template.parameters["RawRetentionDays"] = "30"  # as `--parameter-overrides RawRetentionDays=30` gives it
+    create_all(template, moto_url, {"sources": {}})
+    assert raw_rule()["Expiration"]["Days"] == 30
