@@ -19,7 +19,7 @@ from npsloop.sources.base import require_media_type
 from npsloop.stores.archive import RawArchive
 from npsloop.stores.bus import EventBus
 from npsloop.stores.fetch_queue import FetchQueue
-from npsloop.stores.responses import ResponseStore
+from npsloop.stores.responses import ERASED, ResponseStore
 
 logger = Logger(child=True)
 SAVE_ATTEMPTS = 5
@@ -108,11 +108,15 @@ def record(
     """Store a response idempotently and publish it: duplicates publish nothing, older versions are stale.
 
     `historical` (imports, old replays) is carried in the event: counted and synced, but no alert or task.
+    A response erased by `npsloop erase` is not stored again: the answer is 200 `{"erased": true}`.
     """
     new_hash = response.content_hash()
     revision, attempts = 1, 0
     stored = store.create(response, received_at=received_at, historical=historical)  # one call for a new response
     while stored is not None:  # another revision is stored: duplicate, stale, or the next revision
+        if stored is ERASED:  # the person asked to be forgotten: keep it so
+            logger.info("delivery of an erased response not stored", extra={"response_id": response.response_id})
+            return Outcome(200, {"erased": True, "response_id": response.response_id})
         if stored.content_hash == new_hash:
             if stored.published:
                 return Outcome(200, {"duplicate": True, "response_id": response.response_id})

@@ -355,6 +355,27 @@ def test_collections_all_or_none_rolls_everything_back(org):
     assert update[2]["errors"][0]["statusCode"] == "MISSING_ARGUMENT"
 
 
+def test_collections_delete_by_ids_in_order_and_all_or_none_keeps_everything(org):
+    path = "composite/sobjects/NPS_Response__c/Response_Id__c"
+    ids = [r["id"] for r in org.call("PATCH", path, json={"records": [_nps(1), _nps(2), _nps(3)]}).json()]
+    keep = org.call("DELETE", "composite/sobjects", params={"ids": f"{ids[0]},{ids[0][:15]}x", "allOrNone": "true"})
+    assert keep.status_code == 200
+    assert [r["success"] for r in keep.json()] == [False, False]
+    assert keep.json()[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert keep.json()[1]["errors"][0]["statusCode"] == "MALFORMED_ID"
+    assert len(org.records("NPS_Response__c")) == 3
+
+    gone = org.call("DELETE", "composite/sobjects", params={"ids": f"{ids[2]},{ids[0][:15]}"}).json()
+    assert gone == [{"id": ids[2], "success": True, "errors": []}, {"id": ids[0], "success": True, "errors": []}]
+    assert [r["Response_Id__c"] for r in org.records("NPS_Response__c")] == ["typeform:2"]
+    again = org.call("DELETE", "composite/sobjects", params={"ids": ids[2]}).json()
+    assert again[0]["success"] is False and again[0]["errors"][0]["statusCode"] == "ENTITY_IS_DELETED"
+    assert org.call("DELETE", "composite/sobjects").json()[0]["errorCode"] == "MISSING_ARGUMENT"
+    too_many = org.call("DELETE", "composite/sobjects", params={"ids": ",".join([ids[1]] * 201)})
+    assert too_many.status_code == 400 and too_many.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    assert org.stats()["by_kind"]["collections_delete"] == 5
+
+
 def test_a_validation_rule_rejects_one_record_of_200(org):
     rule = {
         "sobject": "NPS_Response__c",

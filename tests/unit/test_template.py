@@ -174,6 +174,12 @@ def test_archive_bucket_is_versioned_encrypted_private_and_expires_unauthenticat
     assert rules["expire-unauthenticated-deliveries"]["Prefix"] == UNAUTHENTICATED_PREFIX
     assert rules["expire-unauthenticated-deliveries"]["ExpirationInDays"] == 7
     assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    from npsloop.stores.archive import ACCEPTED_PREFIX
+
+    raw = rules["expire-raw-deliveries"]
+    assert raw["Prefix"] == ACCEPTED_PREFIX and raw["ExpirationInDays"] == {"Ref": "RawRetentionDays"}
+    assert raw["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    assert yaml_parse((ROOT / "template.yaml").read_text())["Parameters"]["RawRetentionDays"]["Default"] == 400
 
 
 def test_every_dlq_and_the_sync_have_an_alarm_that_notifies_the_topic(cfn):

@@ -193,6 +193,19 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from npsloop_local.erase import EraseError, erase
+    from npsloop_local.ops import Target, TargetError
+
+    try:
+        report = erase(Target.from_args(args), args.email, salesforce=not args.no_salesforce)
+    except (TargetError, EraseError) as exc:
+        print(f"npsloop erase: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npsloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_target_arguments(history)
     history.set_defaults(run=_import)
+
+    erase = commands.add_parser(
+        "erase", help="remove a person from responses, archive, queues and Salesforce; keep only a hash (GDPR)"
+    )
+    erase.add_argument("--email", required=True, help="the person's email address (any case)")
+    erase.add_argument("--no-salesforce", action="store_true", help="leave Salesforce alone (no org connected)")
+    add_target_arguments(erase)
+    erase.set_defaults(run=_erase)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -45,7 +45,7 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], 
         rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
         if rules:
             s3.put_bucket_lifecycle_configuration(
-                Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle(r) for r in rules]}
+                Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle(names.resolve(r)) for r in rules]}
             )
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:s3:::{name}"
@@ -112,7 +112,8 @@ def _lifecycle(rule: dict[str, Any]) -> dict[str, Any]:
     """A CloudFormation lifecycle rule in the S3 API's shape."""
     out: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
     if "ExpirationInDays" in rule:
-        out["Expiration"] = {"Days": rule["ExpirationInDays"]}
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
     if "NoncurrentVersionExpiration" in rule:
-        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
+        days = int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": days}
     return out

@@ -180,6 +180,15 @@ class SalesforceClient:
         body = {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in records]}
         return self.request("PATCH", path, json=body).json()
 
+    def delete(self, ids: list[str]) -> list[dict[str, Any]]:
+        """sObject Collections delete of at most 200 records, allOrNone false: one DeleteResult per id, in order.
+
+        Deleted records go to the org's Recycle Bin (emptied after 15 days, or by an admin)."""
+        if len(ids) > 200:
+            raise ValueError("sObject Collections take at most 200 records")
+        path = self.data_path("composite/sobjects")
+        return self.request("DELETE", path, params={"ids": ",".join(ids), "allOrNone": "false"}).json()
+
     def composite(self, subrequests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """One Composite call (≤25 subrequests, ≤5 of them collections or queries), allOrNone false.
 

@@ -26,6 +26,9 @@ from npsloop.scoring import Category
 logger = Logger(child=True)
 NPS_OBJECT = "NPS_Response__c"
 EXTERNAL_ID = "Response_Id__c"
+LEAD_SOURCE = "NPS"  # on the Leads npsloop creates for unmatched respondents
+EMAIL_FIELD = "Email__c"  # the respondent's address as received
+LAST_ANSWER_FIELDS = ("NPS_Last_Score", "NPS_Last_Category", "NPS_Last_Responded_At")  # + __c on Contact, __pc
 COLLECTION_SIZE = 200
 MAX_ENCODED_SOQL = 12_000  # the URI limit is 16,384 bytes; leave room for the host, path and headers
 COMPOSITE_QUERIES = 5  # Composite allows 5 query or collection subrequests per call
@@ -98,7 +101,11 @@ def latest_revisions(events: Iterable[ScoredEvent]) -> dict[str, ScoredEvent]:
 
 def task_subject(event: ScoredEvent) -> str:
     """Names the response, so a redelivery finds the Task it already made."""
-    return f"NPS detractor {event.response.score}/10: {event.response.response_id}"[:255]
+    return subject_of(event.response.score, event.response.response_id)
+
+
+def subject_of(score: int, response_id: str) -> str:
+    return f"NPS detractor {score}/10: {response_id}"[:255]
 
 
 def wants_task(event: ScoredEvent, config: SyncConfig) -> bool:
@@ -296,7 +303,7 @@ def nps_record(event: ScoredEvent, found: Match) -> dict[str, Any]:
         "Touchpoint__c": r.touchpoint,
         "Campaign__c": r.campaign,
         "Responded_At__c": iso(event.period_time),
-        "Email__c": r.email,
+        EMAIL_FIELD: r.email,
         "Contact__c": found.contact_id,
         "Account__c": found.account_id,
         **({"Themes__c": ", ".join(event.themes)[:255]} if event.themes else {}),
@@ -327,9 +334,9 @@ def contact_updates(latest: Mapping[str, ScoredEvent], matches: Mapping[str, Mat
         if before is not None and before >= event.period_time:
             continue
         suffix, sobject = ("__pc", "Account") if m.person_account else ("__c", "Contact")
-        out.append({"attributes": {"type": sobject}, "id": key, f"NPS_Last_Score{suffix}": event.response.score,
-                    f"NPS_Last_Category{suffix}": event.category.value,
-                    f"NPS_Last_Responded_At{suffix}": iso(event.period_time)})  # fmt: skip
+        values = (event.response.score, event.category.value, iso(event.period_time))
+        fields = {f"{name}{suffix}": value for name, value in zip(LAST_ANSWER_FIELDS, values, strict=True)}
+        out.append({"attributes": {"type": sobject}, "id": key, **fields})
     return out
 
 
@@ -360,7 +367,7 @@ def lead_record(event: ScoredEvent) -> dict[str, Any]:
     r = event.response
     last_name = r.name or (r.email or "").split("@")[0] or "NPS respondent"
     return {"attributes": {"type": "Lead"}, "LastName": last_name[:80], "Email": r.email, "Company": "[not provided]",
-            "LeadSource": "NPS", "Status": "Open - Not Contacted"}  # fmt: skip
+            "LeadSource": LEAD_SOURCE, "Status": "Open - Not Contacted"}  # fmt: skip
 
 
 @dataclass

@@ -11,6 +11,7 @@ recent-responses feed for Zapier, and per-target rate buckets. One table, partit
 
 Items that need not live for ever carry `expires_at` (the table's TTL attribute). A batch reads what it needs with
 BatchGetItem and writes contact states and the feed with BatchWriteItem: a few calls per batch, not per response.
+`forget` deletes what concerns one address (`npsloop erase`); `done#` items hold only response ids and stay.
 """
 
 from __future__ import annotations
@@ -129,6 +130,27 @@ class NotifyState:
         now = time.time()
         items = [i for i in result.get("Items", []) if int(i.get("expires_at", {}).get("N", "0")) > now]
         return [json.loads(i["payload"]["S"]) for i in items[:limit]]
+
+    # --- erasure -----------------------------------------------------------------------------------------------
+    def forget(self, email: str, events: Iterable[str]) -> int:
+        """Delete what this table holds about an address: the contact's state and thank-you cooldown (keyed by its
+        hash) and every feed entry of `events` whose payload names it. Returns how many items went."""
+        keys = [_key(f"contact#{contact_key(email, None)}", sk) for sk in ("state", "followup")]
+        needle = email.strip().lower()
+        for event in events:
+            request: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                                       "ExpressionAttributeValues": {":pk": {"S": f"feed#{event}"}}}  # fmt: skip
+            while True:
+                page = self.ddb.query(**request)
+                keys += [_key(i["pk"]["S"], i["sk"]["S"]) for i in page["Items"] if needle in i["payload"]["S"].lower()]
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        gone = 0
+        for key in keys:
+            old = self.ddb.delete_item(TableName=self.table, Key=key, ReturnValues="ALL_OLD")
+            gone += 1 if old.get("Attributes") else 0
+        return gone
 
     # --- rate buckets ---------------------------------------------------------------------------------------
     def take(self, target: str, per_second: int, now: float | None = None) -> bool:

@@ -1,4 +1,9 @@
-"""The Responses table: the latest revision of each response, whether it was published, and what it counts for."""
+"""The Responses table: the latest revision of each response, whether it was published, and what it counts for.
+
+An erased response (`npsloop erase`) keeps its item without the answer (`data`) and its content hash: what it counts
+for stays (ledgers, category, period, themes, Salesforce ids), so the aggregates keep counting it anonymously and a
+redelivery of it is recognised (`erased`) instead of being stored again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,13 @@ from typing import Any
 
 from npsloop.aws import client, conditional_failed
 from npsloop.models import CanonicalResponse, iso
+
+
+class Erased:
+    """What is stored for a response `npsloop erase` removed: its counting, not its answer."""
+
+
+ERASED = Erased()
 
 
 @dataclass(frozen=True)
@@ -36,16 +48,17 @@ class ResponseStore:
         return _stored(item.get("Item"))
 
     def create(self, response: CanonicalResponse, *, received_at: datetime, historical: bool = False
-               ) -> StoredResponse | None:  # fmt: skip
-        """Write revision 1 of a response not stored yet (one call); when one is stored, it is returned instead."""
-        refused: list[StoredResponse | None] = []
+               ) -> StoredResponse | Erased | None:  # fmt: skip
+        """Write revision 1 of a response not stored yet (one call); when one is stored, it is returned instead
+        (ERASED when the response was erased)."""
+        refused: list[StoredResponse | Erased | None] = []
         if self.save(response, revision=1, received_at=received_at, historical=historical, refused=refused):
             return None
         return refused[0] if refused else self.get(response.response_id)
 
     def save(
         self, response: CanonicalResponse, *, revision: int, received_at: datetime, historical: bool = False,
-        refused: list[StoredResponse | None] | None = None,
+        refused: list[StoredResponse | Erased | None] | None = None,
     ) -> bool:  # fmt: skip
         """Write `revision` if the stored one is `revision - 1` (or none is stored); False if another writer won.
 
@@ -82,10 +95,20 @@ class ResponseStore:
         except Exception as exc:
             if conditional_failed(exc):
                 if refused is not None:
-                    refused.append(_stored(getattr(exc, "response", {}).get("Item")))
+                    item = getattr(exc, "response", {}).get("Item") or {}
+                    refused.append(ERASED if "erased_at" in item else _stored(item))
                 return False
             raise
         return True
+
+    def erase(self, response_id: str, *, at: str) -> None:
+        """Drop the answer and its content hash, keep the counting; `get` then finds nothing, `create` says ERASED."""
+        self.ddb.update_item(
+            TableName=self.table, Key={"response_id": {"S": response_id}},
+            UpdateExpression="REMOVE #data, content_hash SET erased_at = :at",
+            ConditionExpression="attribute_exists(response_id)",
+            ExpressionAttributeNames={"#data": "data"}, ExpressionAttributeValues={":at": {"S": at}},
+        )  # fmt: skip
 
     def mark_published(self, response_id: str, revision: int) -> None:
         """Remember that ResponseReceived went out for this revision (a newer revision resets it)."""

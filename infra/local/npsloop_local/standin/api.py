@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import composite, soql
 from .bulk import BulkJobs
-from .errors import ApiError, not_found
+from .errors import ApiError, item_error, not_found
 from .ids import make_id, to18
-from .operations import SaveResult, Writer
+from .operations import ROLLED_BACK, SaveResult, Writer
 from .schema import NAME_PATTERN, canonical_name, lookup
 from .store import Record, Store
 
@@ -78,6 +78,7 @@ class Api:
             ("PATCH", sobject + ext, self.sobject_upsert, "sobject_upsert"),
             ("POST", r"composite/sobjects", self.collections_create, "collections_create"),
             ("PATCH", r"composite/sobjects", self.collections_update, "collections_update"),
+            ("DELETE", r"composite/sobjects", self.collections_delete, "collections_delete"),
             (
                 "PATCH",
                 r"composite/sobjects/(?P<sobject>\w+)/(?P<field>\w+)",
@@ -226,6 +227,31 @@ class Api:
     def collections_update(self, call: Call) -> Reply:
         records, all_or_none = _collection(call)
         return Reply(200, self.writer.collection(records, all_or_none, self.writer.update_item))
+
+    def collections_delete(self, call: Call) -> Reply:
+        """DELETE composite/sobjects?ids=a,b&allOrNone=false: one DeleteResult per id, in the order given."""
+        ids = [i for i in call.args.get("ids", "").split(",") if i]
+        if not ids:
+            raise ApiError(400, "MISSING_ARGUMENT", "ids parameter is required")
+        if len(ids) > COLLECTION_LIMIT:
+            message = f"record limit reached. cannot submit more than {COLLECTION_LIMIT} records into this call"
+            raise ApiError(400, "EXCEEDED_ID_LIMIT", message, [])
+        all_or_none = call.args.get("allOrNone", "false").lower() == "true"
+        with self.store.transaction() as tx:
+            results = [self._delete_item(record_id) for record_id in ids]
+            if all_or_none and not all(r["success"] for r in results):
+                tx.rollback()
+                results = [{**r, "success": False, "errors": [ROLLED_BACK]} if r["success"] else r for r in results]
+        return Reply(200, results)
+
+    def _delete_item(self, record_id: str) -> dict[str, Any]:
+        normalised = to18(record_id)
+        if normalised is None:
+            return {"id": None, "success": False, "errors": [item_error("MALFORMED_ID", f"malformed id {record_id}")]}
+        if not self.store.delete(normalised):
+            error = item_error("ENTITY_IS_DELETED", "entity is deleted")
+            return {"id": normalised, "success": False, "errors": [error]}
+        return {"id": normalised, "success": True, "errors": []}
 
     def collections_upsert(self, call: Call, sobject: str, field: str) -> Reply:
         sobject = _writable(sobject)
