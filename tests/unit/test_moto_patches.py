@@ -53,3 +53,17 @@ def test_a_transaction_that_succeeds_writes_every_item(dynamodb):
     ])  # fmt: skip
     assert _items(dynamodb, "plain")[0]["n"] == {"N": "2"}
     assert len(_items(dynamodb, "ranged")) == 2
+
+
+def test_sqs_still_answers_its_attributes_and_content_based_deduplication():
+    patch_moto()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-central-1")
+        settings = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        fifo = sqs.create_queue(QueueName="q.fifo", Attributes=settings)["QueueUrl"]
+        for _ in range(2):  # the same body twice: deduplicated by content
+            sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+        attributes = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "1" and attributes["ContentBasedDeduplication"] == "true"
+        got = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in got] == ["same"]

@@ -106,15 +106,17 @@ def patch_per_request_costs() -> None:
 
     - which services exist: a directory listing of moto's package, for every request's routing;
     - each EventBridge target's input paths: a jsonpath parser (a yacc table) built anew for every event;
-    - an SQS message's retention check: all the queue's attributes, whose message counts walk the whole queue,
-      for every message received (so a receive cost grew with the queue's depth).
+    - a DynamoDB update expression, parsed twice per UpdateItem (the validator works on a copy of the tree);
+    - an SQS message's retention check, and every message sent (to read ContentBasedDeduplication): all the
+      queue's attributes, whose message counts walk the whole queue (so each cost grew with the queue's depth).
     """
     import functools
 
     import jsonpath_ng.ext
     from moto import backends
     from moto.core.utils import unix_time
-    from moto.sqs.models import SQSBackend
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.sqs.models import Queue, SQSBackend
 
     if getattr(backends.list_of_moto_modules, "npsloop_patched", False):
         return
@@ -122,12 +124,36 @@ def patch_per_request_costs() -> None:
     backends.list_of_moto_modules = lambda: modules
     backends.list_of_moto_modules.npsloop_patched = True  # type: ignore[attr-defined]
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+    parse_update = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+    UpdateExpressionParser.make = staticmethod(  # type: ignore[method-assign]
+        functools.lru_cache(maxsize=512)(lambda text: parse_update(UpdateExpressionParser, text))
+    )
 
     def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
         retention = int(self.get_queue(queue_name).message_retention_period)
         return retention + message.sent_timestamp / 1000 > unix_time()
 
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+    sending = threading.local()
+    all_attributes = Queue.attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        if getattr(sending, "now", False):  # what send_message reads, without counting the queue's messages
+            dedup = getattr(self, "content_based_deduplication", False)
+            return {"ContentBasedDeduplication": str(dedup).lower() if isinstance(dedup, bool) else dedup}
+        return all_attributes.fget(self)
+
+    def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sending.now = True
+        try:
+            return original_send(self, *args, **kwargs)
+        finally:
+            sending.now = False
+
+    original_send = SQSBackend.send_message
+    Queue.attributes = property(attributes)
+    SQSBackend.send_message = send_message
 
 
 def patch_moto() -> None:

@@ -51,10 +51,30 @@ class ResponseStore:
                ) -> StoredResponse | Erased | None:  # fmt: skip
         """Write revision 1 of a response not stored yet (one call); when one is stored, it is returned instead
         (ERASED when the response was erased)."""
-        refused: list[StoredResponse | Erased | None] = []
-        if self.save(response, revision=1, received_at=received_at, historical=historical, refused=refused):
-            return None
-        return refused[0] if refused else self.get(response.response_id)
+        item = {"response_id": {"S": response.response_id}, **self._fields(response, 1, received_at, historical)}
+        try:
+            self.ddb.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(response_id)",
+                              ReturnValuesOnConditionCheckFailure="ALL_OLD")  # fmt: skip
+        except Exception as exc:
+            if not conditional_failed(exc):
+                raise
+            return _refused(exc) or self.get(response.response_id)
+        return None
+
+    @staticmethod
+    def _fields(response: CanonicalResponse, revision: int, received_at: datetime, historical: bool
+                ) -> dict[str, Any]:  # fmt: skip
+        """A revision's attributes, as stored."""
+        return {
+            "data": {"S": response.model_dump_json()},
+            "revision": {"N": str(revision)},
+            "content_hash": {"S": response.content_hash()},
+            "version_at": {"S": iso(response.version_at(received_at))},
+            "received_at": {"S": iso(received_at)},
+            "source": {"S": response.source},
+            "historical": {"BOOL": historical},
+            "published": {"BOOL": False},
+        }
 
     def save(
         self, response: CanonicalResponse, *, revision: int, received_at: datetime, historical: bool = False,
@@ -64,16 +84,8 @@ class ResponseStore:
 
         When it returns False, `refused` (if given) receives what is stored, as DynamoDB returned it with the refusal.
         """
-        values: dict[str, Any] = {
-            ":data": {"S": response.model_dump_json()},
-            ":rev": {"N": str(revision)},
-            ":hash": {"S": response.content_hash()},
-            ":version": {"S": iso(response.version_at(received_at))},
-            ":received": {"S": iso(received_at)},
-            ":source": {"S": response.source},
-            ":historical": {"BOOL": historical},
-            ":false": {"BOOL": False},
-        }
+        fields = self._fields(response, revision, received_at, historical)
+        values = {f":{name}": value for name, value in fields.items()}
         if revision == 1:
             condition = "attribute_not_exists(revision)"
         else:
@@ -83,20 +95,16 @@ class ResponseStore:
             self.ddb.update_item(
                 TableName=self.table,
                 Key={"response_id": {"S": response.response_id}},
-                UpdateExpression=(
-                    "SET #data = :data, revision = :rev, content_hash = :hash, version_at = :version, "
-                    "received_at = :received, #source = :source, historical = :historical, published = :false"
-                ),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#data": "data", "#source": "source"},
+                ExpressionAttributeNames={f"#{name}": name for name in fields},
                 ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as exc:
             if conditional_failed(exc):
                 if refused is not None:
-                    item = getattr(exc, "response", {}).get("Item") or {}
-                    refused.append(ERASED if "erased_at" in item else _stored(item))
+                    refused.append(_refused(exc))
                 return False
             raise
         return True
@@ -161,6 +169,12 @@ class ResponseStore:
         except Exception as exc:
             if not conditional_failed(exc):
                 raise
+
+
+def _refused(exc: Exception) -> StoredResponse | Erased | None:
+    """What a refused conditional write found stored (DynamoDB returns it with ReturnValuesOnConditionCheckFailure)."""
+    item = getattr(exc, "response", {}).get("Item") or {}
+    return ERASED if "erased_at" in item else _stored(item)
 
 
 def _stored(item: dict[str, Any] | None) -> StoredResponse | None:
