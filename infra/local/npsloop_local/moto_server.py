@@ -23,6 +23,9 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from npsloop_local.meter import Meter, middleware
+from npsloop_local.meter import install as install_meter
+
 
 class _DynamoDbOneAtATime:
     def __init__(self, app: Callable[..., Iterable[bytes]]):
@@ -165,8 +168,10 @@ def patch_moto() -> None:
 
 def serve(host: str, port: int) -> None:
     patch_moto()
+    meter = Meter()
+    install_meter(meter)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
-    app = _DynamoDbOneAtATime(DomainDispatcherApplication(create_backend_app))
+    app = middleware(_DynamoDbOneAtATime(DomainDispatcherApplication(create_backend_app)), meter)
     make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
 
 

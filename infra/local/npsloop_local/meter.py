@@ -1,0 +1,137 @@
+"""What the local stack's AWS calls would be billed for: requests by service, DynamoDB capacity units, events.
+
+The moto process counts as it serves: every HTTP request by service and action, and from inside moto what an
+HTTP count cannot see: DynamoDB write and read units from the sizes of the items written and read (1 WRU per KB
+written, twice in a transaction; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB
+chunks, and the SQS messages EventBridge delivers to its queue targets. `GET /__npsloop/meter` returns the counts,
+`DELETE /__npsloop/meter` starts them again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+PATH = "/__npsloop/meter"
+_TARGETS = {"DynamoDB": "dynamodb", "AWSEvents": "events", "AmazonSQS": "sqs", "secretsmanager": "secretsmanager",
+            "AmazonSSM": "ssm", "TrentService": "kms", "Firehose": "firehose", "Logs": "logs"}  # fmt: skip
+
+
+class Meter:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.local = threading.local()
+
+    def add(self, name: str, amount: float = 1) -> None:
+        with self.lock:
+            self.counts[name] += amount
+
+    def snapshot(self) -> dict[str, float]:
+        with self.lock:
+            return dict(self.counts)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.counts.clear()
+
+
+def request_name(environ: dict[str, Any]) -> str:
+    """`<service>.<action>` of one AWS request as botocore sends it."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        prefix, _, action = target.partition(".")
+        service = next((s for p, s in _TARGETS.items() if prefix.startswith(p)), prefix.lower())
+        return f"{service}.{action}"
+    path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+    if path.startswith("/v2/email"):
+        return "ses.SendEmail" if "outbound-emails" in path else f"ses.{method}"
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = auth.split("Credential=", 1)[-1].split("/")
+    service = scope[3] if len(scope) > 3 else "s3"
+    if service == "s3":
+        return f"s3.{'PUT' if method in ('PUT', 'POST', 'COPY') else method}"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [""])[0]
+    return f"{service}.{action or method}"
+
+
+def middleware(app: Callable[..., Iterable[bytes]], meter: Meter) -> Callable[..., Iterable[bytes]]:
+    """Counts each request, and answers the meter's own path."""
+
+    def metered(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == PATH:
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                meter.reset()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(meter.snapshot()).encode()]
+        meter.add(f"request.{request_name(environ)}")
+        return app(environ, start_response)
+
+    return metered
+
+
+def install(meter: Meter) -> None:
+    """Count capacity units, events and queue deliveries inside moto (once per process)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.events.models import EventsBackend, Rule
+
+    if getattr(DynamoDBBackend.put_item, "npsloop_metered", False):
+        return
+
+    def units(item: Any, per: int) -> int:
+        return math.ceil(max(item.size(), 1) / per) if item is not None else 1
+
+    def writes(method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            item = method(self, *args, **kwargs)
+            meter.add("dynamodb.WRU", units(item, 1024) * (2 if getattr(meter.local, "transaction", False) else 1))
+            return item
+
+        wrapped.npsloop_metered = True  # type: ignore[attr-defined]
+        return wrapped
+
+    def reads(method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            items = result[0] if isinstance(result, tuple) else [result]
+            meter.add("dynamodb.RRU", max(1, math.ceil(sum(i.size() for i in items if i is not None) / 4096)))
+            return result
+
+        return wrapped
+
+    def transaction(method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            meter.local.transaction = True
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                meter.local.transaction = False
+
+        return wrapped
+
+    for name in ("put_item", "update_item", "delete_item"):
+        setattr(DynamoDBBackend, name, writes(getattr(DynamoDBBackend, name)))
+    for name in ("get_item", "query", "scan"):
+        setattr(DynamoDBBackend, name, reads(getattr(DynamoDBBackend, name)))
+    DynamoDBBackend.transact_write_items = transaction(DynamoDBBackend.transact_write_items)
+
+    put_events = EventsBackend.put_events
+
+    def metered_put_events(self: Any, events: list[dict[str, Any]]) -> Any:
+        for event in events:
+            meter.add("events.events", math.ceil(max(len(json.dumps(event).encode()), 1) / 65536))
+        return put_events(self, events)
+
+    EventsBackend.put_events = metered_put_events
+    send_to_queue = Rule._send_to_sqs_queue
+
+    def delivered(self: Any, *args: Any, **kwargs: Any) -> Any:
+        meter.add("sqs.SendMessage (from EventBridge)")
+        return send_to_queue(self, *args, **kwargs)
+
+    Rule._send_to_sqs_queue = delivered
