@@ -57,10 +57,9 @@ def compose(invitation: Invitation, config: SurveysConfig, public_url: str, key:
         for score, link in zip(SCORES, links, strict=True)
     )
     scale = (f'<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="border-collapse:separate">'
-             f"<tr>{cells}</tr></table>"
-             f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
-             f'style="max-width:460px;font:13px Arial,Helvetica,sans-serif;color:#4a4a4a"><tr>'
-             f'<td align="left">{e(t["low"])}</td><td align="right">{e(t["high"])}</td></tr></table>')  # fmt: skip
+             f'<tr>{cells}</tr><tr style="font:13px Arial,Helvetica,sans-serif;color:#4a4a4a">'
+             f'<td colspan="6" align="left" style="padding-top:4px">{e(t["low"])}</td>'
+             f'<td colspan="5" align="right" style="padding-top:4px">{e(t["high"])}</td></tr></table>')  # fmt: skip
     body = (f'<p>{e(greeting)}</p><p style="font-size:18px;font-weight:bold">{e(question)}</p>{scale}'
             f'<p style="color:#4a4a4a">{e(t["hint"])}</p><p>{e(closing).replace(chr(10), "<br>")}</p>'
             f'<hr><p style="font-size:small"><a href="{e(unsubscribe)}">{e(shared["unsubscribe_label"])}</a></p>')
