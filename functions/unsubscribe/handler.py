@@ -5,6 +5,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from npsloop import wiring
 from npsloop.http import install_error_handlers
+from npsloop.pages import PAGE_HEADERS
 from npsloop.unsubscribe import page
 
 app = APIGatewayHttpResolver()
@@ -17,8 +18,7 @@ def _answer(confirm: bool) -> Response:
     key = wiring.secret(settings.secret_arn).notify.token_key or ""
     token = (app.current_event.query_string_parameters or {}).get("token")
     status, html = page(token, key, confirm=confirm, optouts=optouts)
-    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=html,
-                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})  # fmt: skip
+    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=html, headers=PAGE_HEADERS)
 
 
 @app.get("/unsubscribe")

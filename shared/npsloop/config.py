@@ -116,6 +116,34 @@ class UnsubscribeSettings(_Settings):
     opt_outs_table: str
 
 
+class SurveysApiSettings(_Settings):
+    secret_arn: str
+    api_keys_table: str
+    notify_table: str
+    opt_outs_table: str
+    survey_queue_url: str
+    salesforce_api_version: str = "62.0"
+
+
+class SendSurveySettings(_Settings):
+    secret_arn: str
+    notify_table: str
+    opt_outs_table: str
+    ses_configuration_set: str | None = None
+    public_api_url: str | None = None  # the secret's notify.public_url wins (a custom domain)
+
+
+class AnswerSurveySettings(_Settings):
+    """Both the answer pages and record_click: they record through ingest."""
+
+    secret_arn: str
+    notify_table: str
+    responses_table: str
+    archive_bucket: str
+    event_bus_name: str
+    click_queue_url: str
+
+
 class EmailFeedbackSettings(_Settings):
     opt_outs_table: str
 

@@ -63,6 +63,20 @@ def sqs_details(event: Mapping[str, Any], model: type[M]) -> tuple[list[Queued[M
     return good, poison
 
 
+def sqs_bodies(event: Mapping[str, Any], model: type[M]) -> tuple[list[tuple[str, M]], list[str]]:
+    """(message id, body as `model`) of each SQS record whose body is that model's JSON, and the ids of the rest."""
+    good: list[tuple[str, M]] = []
+    poison: list[str] = []
+    for record in event.get("Records", []):
+        try:
+            good.append((record["messageId"], model.model_validate_json(record["body"])))
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            logger.error("unreadable message left for the DLQ", extra={"message_id": record.get("messageId"),
+                                                                       "problem": type(exc).__name__})  # fmt: skip
+            poison.append(record.get("messageId", ""))
+    return good, poison
+
+
 def sqs_fetch_jobs(event: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
     """The fetch jobs of an SQS event (each record's body is a FetchJob), and the ids of records that are not."""
     from npsloop.fetch import Queued

@@ -46,6 +46,12 @@ class UnprocessableError(NpsloopError):
     status = 422
 
 
+class UpstreamUnavailableError(NpsloopError):
+    """A service npsloop must ask first (Salesforce) did not answer: nothing was done, the caller may send again."""
+
+    status = 503
+
+
 class NoNpsAnswerError(Exception):
     """The delivery is genuine but holds no NPS answer (a partial response, another question's event): not an error,
     it is archived and acknowledged as ignored."""

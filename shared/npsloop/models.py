@@ -24,6 +24,11 @@ def _blank_is_absent(value: Any) -> Any:
     return value
 
 
+def is_email(value: str) -> bool:
+    """The loose shape every address must have (one @, a dot in the domain, no spaces)."""
+    return bool(_EMAIL.match(value))
+
+
 OptionalText = Annotated[Annotated[str, Field(max_length=TEXT_MAX_CHARS)] | None, BeforeValidator(_blank_is_absent)]
 
 
@@ -59,7 +64,7 @@ class CanonicalResponse(BaseModel):
     @field_validator("email")
     @classmethod
     def _email_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
+        if value is not None and not is_email(value):
             raise ValueError("not an email address")
         return value
 

@@ -53,6 +53,8 @@ class AppSecret(BaseModel):
     hooks: HooksConfig = Field(default_factory=HooksConfig)
 
     def source(self, name: str) -> dict[str, str]:
+        if name == "email":  # our own survey emails: their answer links are signed with the key of every email link
+            return {"token_key": self.notify.token_key or ""}
         return self.sources.get(name, {})
 
     def salesforce_credentials(self) -> SalesforceSecret:

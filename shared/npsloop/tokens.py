@@ -1,4 +1,4 @@
-"""Signed, expiring tokens for links in emails (unsubscribe today; survey answers later): HMAC-SHA256, URL-safe.
+"""Signed, expiring tokens for links in emails (unsubscribe, survey answers): HMAC-SHA256, URL-safe.
 
 A token is `<base64url(JSON payload)>.<base64url(HMAC-SHA256(key, purpose + "." + payload part))>`. The payload
 carries its expiry as `exp` (Unix seconds). The purpose is bound into the MAC, so an unsubscribe token can never
@@ -26,6 +26,10 @@ class TokenError(NpsloopError):
     """The token is malformed, forged, made for another purpose, or expired."""
 
     status = 400
+
+
+class TokenExpiredError(TokenError):
+    """The token is genuine but past its expiry: the person can be told so kindly."""
 
 
 def _b64(data: bytes) -> str:
@@ -62,5 +66,17 @@ def verify(token: str | None, key: str, *, purpose: str, now: float | None = Non
     except (ValueError, KeyError, TypeError):
         raise TokenError("the link is not valid") from None
     if expires < (now or time.time()):
-        raise TokenError("the link has expired")
+        raise TokenExpiredError("the link has expired")
+    return payload
+
+
+def peek(token: str) -> dict[str, Any]:
+    """The payload of a token that was verified before (replay of an archived delivery), without checking it again."""
+    try:
+        payload = json.loads(_unb64(token.partition(".")[0]))
+    except ValueError:
+        raise TokenError("the link is not valid") from None
+    if not isinstance(payload, dict):
+        raise TokenError("the link is not valid")
+    payload.pop("exp", None)
     return payload

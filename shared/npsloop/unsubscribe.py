@@ -11,6 +11,7 @@ import html
 
 from npsloop import tokens
 from npsloop.notify.followup import UNSUBSCRIBE_PURPOSE
+from npsloop.pages import html_page
 from npsloop.stores.optouts import OptOutStore
 
 PAGES = {
@@ -24,12 +25,6 @@ PAGES = {
 }  # fmt: skip
 
 
-def _page(lang: str, title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width"></head><body><h1>{html.escape(title)}</h1>'
-            f"{body}</body></html>")  # fmt: skip
-
-
 def page(token: str | None, key: str, *, confirm: bool, optouts: OptOutStore) -> tuple[int, str]:
     """(status, HTML) for GET (confirm=False) or POST (confirm=True)."""
     try:
@@ -37,13 +32,13 @@ def page(token: str | None, key: str, *, confirm: bool, optouts: OptOutStore) ->
         email = str(payload["email"])
     except (tokens.TokenError, KeyError):
         t = PAGES["en"]
-        return 400, _page("en", t["invalid_title"], f"<p>{t['invalid']}</p><p>{PAGES['de']['invalid']}</p>")
+        return 400, html_page("en", t["invalid_title"], f"<p>{t['invalid']}</p><p>{PAGES['de']['invalid']}</p>")
     lang = payload.get("lang") if payload.get("lang") in PAGES else "en"
     t = PAGES[lang]
     shown = html.escape(email)
     if not confirm:
         form = (f'<form method="post" action="?token={html.escape(token or "")}"><p>{t["confirm"].format(email=shown)}'
                 f'</p><button type="submit">{t["button"]}</button></form>')  # fmt: skip
-        return 200, _page(lang, t["confirm_title"], form)
+        return 200, html_page(lang, t["confirm_title"], form)
     optouts.add(email, "unsubscribed")
-    return 200, _page(lang, t["done_title"], f"<p>{t['done'].format(email=shown)}</p>")
+    return 200, html_page(lang, t["done_title"], f"<p>{t['done'].format(email=shown)}</p>")

@@ -7,6 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from npsloop.config import (
+    AnswerSurveySettings,
     DeliverSettings,
     EmailFeedbackSettings,
     FetchSettings,
@@ -15,6 +16,8 @@ from npsloop.config import (
     NotifySettings,
     ReportsSettings,
     ScoreSettings,
+    SendSurveySettings,
+    SurveysApiSettings,
     SyncSettings,
     UnsubscribeSettings,
     settings,
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from npsloop.stores.queue import Queue
     from npsloop.stores.responses import ResponseStore
     from npsloop.stores.scored import ScoredResponses
+    from npsloop.stores.surveys import SurveyLedger
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,68 @@ def unsubscribe() -> tuple[UnsubscribeSettings, OptOutStore]:
 
     s = settings(UnsubscribeSettings)
     return s, OptOutStore(s.opt_outs_table)
+
+
+def surveys_api():  # type: ignore[no-untyped-def]
+    """(settings, API keys, the secret's notify config, the send ports); the Salesforce client follows the secret."""
+    from npsloop.surveys.send import SendPorts
+
+    s, keys, optouts, ledger, queue = _surveys_api_stores()
+    app = secret(s.secret_arn)
+    sf = None
+    if app.salesforce:
+        creds = app.salesforce_credentials()
+        sf = lambda: _salesforce_client(creds, s.salesforce_api_version)  # noqa: E731
+    return s, keys, app.notify, SendPorts(optouts, ledger, queue, sf)
+
+
+@cache
+def _surveys_api_stores() -> tuple[SurveysApiSettings, ApiKeyStore, OptOutStore, SurveyLedger, Queue]:
+    from npsloop.apikeys import ApiKeyStore
+    from npsloop.stores.optouts import OptOutStore
+    from npsloop.stores.queue import Queue
+    from npsloop.stores.surveys import SurveyLedger
+
+    s = settings(SurveysApiSettings)
+    return (s, ApiKeyStore(s.api_keys_table), OptOutStore(s.opt_outs_table), SurveyLedger(s.notify_table),
+            Queue(s.survey_queue_url))  # fmt: skip
+
+
+def send_survey():  # type: ignore[no-untyped-def]
+    """The send_survey ports for this invocation (the mailer follows the secret's sender)."""
+    from npsloop.notify.email import Mailer
+    from npsloop.surveys.deliver import DeliverPorts
+
+    s = settings(SendSurveySettings)
+    cfg = secret(s.secret_arn).notify
+    mailer = Mailer(cfg.email.sender, reply_to=cfg.email.reply_to,
+                    configuration_set=s.ses_configuration_set) if cfg.email.sender else None  # fmt: skip
+    state, optouts = _send_survey_stores()
+    return cfg, DeliverPorts(state, optouts, mailer, cfg.public_url or s.public_api_url)
+
+
+@cache
+def _send_survey_stores() -> tuple[NotifyState, OptOutStore]:
+    from npsloop.stores.notify_state import NotifyState
+    from npsloop.stores.optouts import OptOutStore
+
+    s = settings(SendSurveySettings)
+    return NotifyState(s.notify_table), OptOutStore(s.opt_outs_table)
+
+
+@cache
+def answer_survey():  # type: ignore[no-untyped-def]
+    """(settings, the answer ports) of the answer pages and record_click."""
+    from npsloop.stores.archive import RawArchive
+    from npsloop.stores.bus import EventBus
+    from npsloop.stores.queue import Queue
+    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.surveys import SurveyLedger
+    from npsloop.surveys.answer import AnswerPorts
+
+    s = settings(AnswerSurveySettings)
+    return s, AnswerPorts(SurveyLedger(s.notify_table), Queue(s.click_queue_url), RawArchive(s.archive_bucket),
+                          ResponseStore(s.responses_table), EventBus(s.event_bus_name))  # fmt: skip
 
 
 @cache

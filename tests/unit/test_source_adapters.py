@@ -30,7 +30,7 @@ def parse(source, body, mapping=None, **kw):
 
 def test_every_source_is_registered_with_the_same_shape():
     assert SOURCES == ("typeform", "surveymonkey", "qualtrics", "survicate", "formbricks", "tally", "jotform",
-                       "trustmary", "zapier", "generic")  # fmt: skip
+                       "trustmary", "zapier", "generic", "email")  # fmt: skip
     for name in SOURCES:
         module = adapter(name)
         assert callable(module.verify) and callable(module.parse) and module.CONTENT_TYPES

@@ -66,6 +66,8 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
         "HooksApiFunction": {"POST /hooks", "DELETE /hooks/{hook_id}", "GET /me", "GET /responses"},
         "UnsubscribeFunction": {"GET /unsubscribe", "POST /unsubscribe"},
         "ReportsApiFunction": {"GET /nps", "GET /responses.csv", "GET /dashboard", "POST /dashboard"},
+        "SurveysApiFunction": {"POST /surveys/send"},
+        "AnswerSurveyFunction": {"GET /r/{token}", "HEAD /r/{token}", "POST /r/{token}"},
     }
     for function, routes in routes_by_function.items():
         handler = cfn[function]["Properties"]["Handler"]
@@ -83,7 +85,7 @@ def test_api_is_throttled(cfn):
 def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failures(cfn):
     queues = of_type(cfn, "AWS::SQS::Queue")
     mappings = of_type(cfn, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 6
+    assert len(mappings) == 8
     for mapping in mappings.values():
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -97,12 +99,13 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
         for t in r["Properties"]["Targets"]
     }
     consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
-    # fed by a rule, by notify's fan-out (deliveries), by ingest (ids to fetch), or by SES through SNS
+    # fed by a rule, by notify's fan-out (deliveries), by ingest (ids to fetch), by the surveys API (invitations),
+    # by the answer pages (held clicks), or by SES through SNS
     subscriptions = of_type(cfn, "AWS::SNS::Subscription").values()
     sns_fed = {
         s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions if s["Properties"]["Protocol"] == "sqs"
     }
-    assert rule_targets | {"DeliveriesQueue", "FetchQueue"} | sns_fed == consumer_queues
+    assert rule_targets | {"DeliveriesQueue", "FetchQueue", "SurveyQueue", "ClickQueue"} | sns_fed == consumer_queues
     fetch_retries = queues["FetchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
     assert fetch_retries == {"Ref": "FetchMaxReceiveCount"}
 
@@ -125,7 +128,7 @@ def test_ids_only_deliveries_are_queued_and_fetched_with_least_privilege(cfn):
 
 def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
     functions = of_type(cfn, "AWS::Lambda::Function")
-    assert len(functions) == 10
+    assert len(functions) == 14
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12"

@@ -34,7 +34,9 @@ AUTH = {
     "trustmary": "X-Npsloop-Token header or ?token= (token)",
     "zapier": "X-Npsloop-Token header or ?token= (token)",
     "generic": "Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature (signing_secret)",
+    "email": "the body's token: an answer link's signed token (notify.token_key), as GET /r/{token} carries it",
 }
+SIGNED_LINKS = ("/unsubscribe", "/r/{token}")  # authenticated by the link's signed token, not by an API key
 
 
 def _generic_schema() -> dict[str, Any]:
@@ -131,12 +133,26 @@ def other_operation(function: str, method: str, path: str) -> dict[str, Any]:
     name = re.sub(r"Function$", "", function)
     params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
               for p in re.findall(r"\{(\w+)\+?\}", path)]  # fmt: skip
-    return {
+    if path in SIGNED_LINKS:
+        return {"operationId": f"{method}{name}" + "".join(p["name"].title() for p in params), "parameters": params,
+                "security": [], "responses": {"200": {"description": "An HTML page"},
+                                              "403": {"description": "The link is not genuine (HTML)"}}}  # fmt: skip
+    operation: dict[str, Any] = {
         "operationId": f"{method}{name}" + "".join(p["name"].title() for p in params),
         "parameters": params,
         "security": [{"ApiKey": []}],
         "responses": {"200": {"description": "OK"}, "401": _json(_ref("Error"), "An API key is required.")},
     }
+    if path == "/surveys/send":
+        from npsloop.surveys.links import Recipient
+        from npsloop.surveys.send import MAX_RECIPIENTS
+
+        recipients = {"type": "array", "items": Recipient.model_json_schema(), "minItems": 1,
+                      "maxItems": MAX_RECIPIENTS}  # fmt: skip
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": _object({"recipients": recipients}, ["recipients"], "SurveySend")}}}  # fmt: skip
+        operation["responses"]["422"] = _json(_ref("Error"), "recipients is missing, empty or over the limit.")
+    return operation
 
 
 def build(template: Template | None = None) -> dict[str, Any]:

@@ -56,16 +56,29 @@ class FollowUpConfig(_Config):
         return self.review_urls.get(touchpoint or "") or self.review_urls.get("*")
 
 
+class SurveysConfig(_Config):
+    """Survey invitations (POST /surveys/send) and their one-click answer links."""
+
+    company: str = "us"  # "How likely are you to recommend {company} ...?" and the signature
+    cooldown_days: float = Field(default=90, ge=0)  # one invitation per address and touchpoint in this many days
+    touchpoint_cooldown_days: dict[str, float] = Field(default_factory=dict)  # touchpoint -> days, over the default
+    link_days: int = Field(default=30, ge=1, le=365)  # how long the answer links work
+
+    def cooldown(self, touchpoint: str | None) -> float:
+        return self.touchpoint_cooldown_days.get(touchpoint or "", self.cooldown_days)
+
+
 class NotifyConfig(_Config):
     slack_webhook_url: str | None = None
     teams_webhook_url: str | None = None
     alert_recipients: list[str] = Field(default_factory=list)  # default email alert recipients
-    token_key: str | None = None  # HMAC key of the links in emails (unsubscribe); required for follow-ups
+    token_key: str | None = None  # HMAC key of the links in emails (unsubscribe, answers); required to send email
     public_url: str | None = None  # the API's public base URL for those links; defaults to the deployed API
     salesforce_instance_url: str | None = None  # for record links; defaults to the one the token call returns
     rules: list[AlertRule] = Field(default_factory=list)
     email: EmailConfig = Field(default_factory=EmailConfig)
     followup: FollowUpConfig = Field(default_factory=FollowUpConfig)
+    surveys: SurveysConfig = Field(default_factory=SurveysConfig)
 
     def alert_rules(self) -> list[AlertRule]:
         """The configured rules, or the default: detractors to every channel that is set up."""

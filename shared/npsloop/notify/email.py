@@ -19,6 +19,23 @@ class Mail:
     subject: str
     text: str
     html: str
+    headers: tuple[tuple[str, str], ...] = ()  # extra headers (List-Unsubscribe ...): the mail then goes out raw
+
+
+def mime(mail: Mail, sender: str, reply_to: str | None = None) -> bytes:
+    """The mail as a MIME message (text and HTML alternatives, UTF-8), for SES's raw content."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))  # a long link header stays one plain line
+    message["From"], message["To"], message["Subject"] = sender, ", ".join(mail.to), mail.subject
+    if reply_to:
+        message["Reply-To"] = reply_to
+    for name, value in mail.headers:
+        message[name] = value
+    message.set_content(mail.text, cte="quoted-printable")
+    message.add_alternative(mail.html, subtype="html", cte="quoted-printable")
+    return message.as_bytes()
 
 
 class Mailer:
@@ -41,7 +58,9 @@ class Mailer:
                          "Html": {"Data": mail.html, "Charset": "UTF-8"}},
             }},
         }  # fmt: skip
-        if self.reply_to:
+        if mail.headers:  # headers of our own need the raw form
+            request["Content"] = {"Raw": {"Data": mime(mail, self.sender, self.reply_to)}}
+        elif self.reply_to:
             request["ReplyToAddresses"] = [self.reply_to]
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set

@@ -9,7 +9,7 @@ from npsloop.sources.base import Delivery, SourceAdapter
 
 SOURCES = (
     "typeform", "surveymonkey", "qualtrics", "survicate", "formbricks", "tally", "jotform", "trustmary", "zapier",
-    "generic",
+    "generic", "email",
 )  # fmt: skip
 
 

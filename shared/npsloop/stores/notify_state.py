@@ -57,6 +57,8 @@ class NotifyState:
     # --- what is done per response --------------------------------------------------------------------------
     def done(self, response_ids: Iterable[str]) -> dict[str, set[str]]:
         """What was done already for each response (a missing id has done nothing)."""
+        if isinstance(response_ids, str):
+            raise TypeError("done() takes response ids, not one id")
         items = self._get_many([_key(f"done#{rid}", "done") for rid in dict.fromkeys(response_ids)])
         return {item["pk"]["S"].removeprefix("done#"): set(item.get("actions", {}).get("SS", [])) for item in items}
 

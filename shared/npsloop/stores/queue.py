@@ -29,11 +29,14 @@ class Queue:
     def sqs(self) -> Any:
         return self._sqs or client("sqs")
 
-    def send(self, messages: Sequence[Message]) -> None:
-        """Queue the messages; raises if SQS refuses any of them (the caller's own message then comes back)."""
+    def send(self, messages: Sequence[Message], delay_seconds: int = 0) -> None:
+        """Queue the messages (visible after `delay_seconds`, at most 900); raises if SQS refuses any of them (the
+        caller's own message then comes back)."""
         for start in range(0, len(messages), ENTRIES_PER_CALL):
             chunk = messages[start : start + ENTRIES_PER_CALL]
             entries = [_entry(str(i), message) for i, message in enumerate(chunk)]
+            if delay_seconds:
+                entries = [{**e, "DelaySeconds": min(delay_seconds, 900)} for e in entries]
             result = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             if result.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(result['Failed'])} messages: {result['Failed'][0]}")

@@ -1,0 +1,116 @@
+"""Survey handlers in-process on moto (and the Salesforce stand-in): one SOQL for HasOptedOutOfEmail, each invitation
+mailed once, HEAD and a bad or expired link note nothing, a held click is recorded through ingest."""
+
+import json
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import requests
+from answer_survey import handler as answer_handler
+from record_click import handler as record_handler
+from send_survey import handler as send_handler
+from surveys_api import handler as api_handler
+
+from npsloop import tokens
+from npsloop.apikeys import ApiKeyStore, new_key
+from npsloop.stores.responses import ResponseStore
+from npsloop.stores.surveys import SurveyLedger
+from npsloop.surveys import links
+from npsloop_local.http_api import http_event
+from npsloop_local.template import Route
+
+from .salesforce import stats
+
+KEY = "integration-survey-key"
+NOTIFY = {"token_key": KEY, "email": {"sender": "nps@acme.example"}, "public_url": "https://nps.acme.example"}
+
+
+def set_secret(stack, salesforce=None):
+    from aws_lambda_powertools.utilities import parameters
+
+    value = {"sources": {}, "notify": NOTIFY} | ({"salesforce": salesforce} if salesforce else {})
+    stack.client("secretsmanager").put_secret_value(SecretId=stack.names.refs["AppSecret"],
+                                                    SecretString=json.dumps(value))  # fmt: skip
+    stack.client("ses").verify_email_identity(EmailAddress="nps@acme.example")
+    parameters.clear_caches()
+
+
+def call(handler, context, method, target, route, body=b"", headers=()):
+    event = http_event(method, target, list(headers), body, Route(method, route),
+                       {"token": target.split("/r/")[1].split("?")[0]} if "/r/" in target else {},
+                       "127.0.0.1")  # fmt: skip
+    return handler.lambda_handler(event, context)
+
+
+def raw_mails(stack):
+    return requests.get(f"{stack.url}/moto-api/data.json", timeout=10).json()["ses"].get("RawMessage", [])
+
+
+def test_send_asks_salesforce_once_and_each_invitation_is_mailed_once(stack, org, context):
+    set_secret(stack, {"login_url": org.url, "client_id": "c", "client_secret": "s"})
+    opted = org.create("Contact", {"LastName": "Out", "Email": "out@acme.example", "HasOptedOutOfEmail": True})
+    fine = org.create("Contact", {"LastName": "In", "Email": "in@acme.example"})
+    key = new_key()
+    ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "flow")
+    before = stats(org)["total"]
+    body = json.dumps({"recipients": [{"email": "out@acme.example", "contact_id": opted},
+                                      {"email": "in@acme.example", "contact_id": fine, "locale": "de"},
+                                      {"email": "free@acme.example"}]}).encode()  # fmt: skip
+    answer = call(api_handler, context, "POST", "/surveys/send", "/surveys/send", body,
+                  [("content-type", "application/json"), ("x-api-key", key)])  # fmt: skip
+    assert answer["statusCode"] == 200, answer["body"]
+    results = json.loads(answer["body"])["results"]
+    assert [r["status"] for r in results] == ["opted_out", "queued", "queued"]
+    assert "HasOptedOutOfEmail" in results[0]["reason"]
+    assert stats(org)["total"] - before <= 2  # the token call (once per container) and ONE query for all contacts
+
+    event = stack.sqs_event("SurveyQueue")
+    assert len(event["Records"]) == 2
+    assert send_handler.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert send_handler.lambda_handler(event, context) == {"batchItemFailures": []}  # redelivered: not sent again
+    mails = raw_mails(stack)
+    assert sorted(m["destinations"][0] for m in mails) == ["free@acme.example", "in@acme.example"]
+    assert "https://nps.acme.example/r/" in "".join(m["raw_data"] for m in mails)
+
+
+def test_without_salesforce_the_check_is_skipped_and_a_missing_key_is_401(stack, context):
+    set_secret(stack)
+    body = json.dumps({"recipients": [{"email": "x@acme.example", "contact_id": "003000000000001AAA"}]}).encode()
+    assert call(api_handler, context, "POST", "/surveys/send", "/surveys/send", body)["statusCode"] == 401
+    key = new_key()
+    ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "flow")
+    answer = call(api_handler, context, "POST", "/surveys/send", "/surveys/send", body, [("x-api-key", key)])
+    assert [r["status"] for r in json.loads(answer["body"])["results"]] == ["queued"]
+
+
+def test_head_bad_and_expired_links_note_nothing_and_a_held_click_is_recorded(stack, context):
+    set_secret(stack)
+    invitation = links.Invitation(email="ada@acme.example", locale="de", survey_id="survey-int-1", touchpoint="x")
+    token = links.answer_token(invitation, KEY, timedelta(days=1))
+    ledger = SurveyLedger(stack.names.refs["NotifyTable"], stack.client("dynamodb"))
+    route = "/r/{token}"
+    assert call(answer_handler, context, "HEAD", f"/r/{token}?score=5", route)["statusCode"] == 200
+    assert call(answer_handler, context, "GET", f"/r/{token}?score=11", route)["statusCode"] == 400
+    assert call(answer_handler, context, "GET", f"/r/{token}", route)["statusCode"] == 400
+    expired = tokens.sign(invitation.model_dump(exclude_none=True), KEY, purpose=links.SURVEY_PURPOSE,
+                          ttl=timedelta(days=1), now=time.time() - 3 * 86400)  # fmt: skip
+    page = call(answer_handler, context, "GET", f"/r/{expired}?score=5", route)
+    assert page["statusCode"] == 410 and "Umfrage ist beendet" in page["body"]
+    posted = call(answer_handler, context, "POST", f"/r/{expired}", route, urlencode({"score": 5}).encode(),
+                  [("content-type", "application/x-www-form-urlencoded")])  # fmt: skip
+    assert posted["statusCode"] == 410
+    assert ledger.clicks("survey-int-1") == [] and stack.sqs_event("ClickQueue")["Records"] == []
+
+    page = call(answer_handler, context, "GET", f"/r/{token}?score=6", route)
+    assert page["statusCode"] == 200 and "Ihre Antwort: 6 von 10." in page["body"]
+    assert page["headers"]["Content-Security-Policy"].startswith("default-src 'none'")
+    assert [c.score for c in ledger.clicks("survey-int-1")] == [6]
+    time.sleep(6)  # the held click becomes visible after HOLD_SECONDS
+    event = stack.sqs_event("ClickQueue")
+    assert len(event["Records"]) == 1
+    assert record_handler.lambda_handler(event, context) == {"batchItemFailures": []}
+    stored = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb")).get("email:survey-int-1")
+    assert stored.revision == 1 and stored.response.score == 6 and stored.response.source == "email"
+    assert stack.sqs_event("ScoreQueue")["Records"]  # published like any webhook's answer
+    assert [k for k in stack.archive_keys() if "email" in k]  # and archived first
