@@ -58,7 +58,8 @@ browser:
 	@.ci/ensure-chromium
 
 ## benchmarks (never part of the tests): every `npsloop bench` figure (handlers' cold start against import boto3
-## plus one client; Salesforce API calls per 1,000 responses against a naive sync); GET /nps at 1,000 and 100,000
+## plus one client; Salesforce API calls per 1,000 responses against a naive sync; 2,000 responses end to end with
+## their AWS usage and cost per million); GET /nps at 1,000 and 100,000
 bench: install
 	$(BIN)/npsloop bench
 	$(BIN)/python -m npsloop_local.bench_nps

@@ -28,6 +28,8 @@ PRODUCERS = {
     "coldstart": ("npsloop_local.bench_coldstart",
                   "each handler's import plus first-use setup, against `import boto3` and one client"),
     "salesforce": ("npsloop_local.bench_salesforce", "Salesforce API calls per 1,000 responses against a naive sync"),
+    "pipeline": ("npsloop_local.bench_pipeline",
+                 "2,000 responses end to end: throughput, POST-to-record p50/p95, AWS usage and cost per million"),
 }  # fmt: skip
 _REGISTRY: dict[str, Producer] = {}
 

@@ -62,15 +62,23 @@ class StandinSession:
         return len(requests.get(f"{self.url}/__standin/records/{sobject}", timeout=60).json())
 
 
-def responses(seed: int = 7) -> list[dict[str, Any]]:
-    """1,000 answers: every one of the 800 contacts answers once, 200 of them twice; a fifth are detractors."""
+def responses(seed: int = 7, count: int = RESPONSES, answered_on: str | None = None) -> list[dict[str, Any]]:
+    """1,000 answers (or `count`): every one of the 800 contacts answers once, the rest are further answers of
+    contacts drawn at random (fewer than 800: that many contacts answer once); a fifth are detractors. They are
+    spread over 20 days of November 2026, or over the hours of one day (`answered_on`, YYYY-MM-DD) as live
+    traffic is."""
     rng = random.Random(seed)  # noqa: S311 (a reproducible data set, not a secret)
-    who = list(range(CONTACTS)) + rng.sample(range(CONTACTS), RESPONSES - CONTACTS)
+    extra = count - CONTACTS
+    if extra < 0:
+        who = rng.sample(range(CONTACTS), count)
+    else:
+        who = list(range(CONTACTS)) + (rng.sample(range(CONTACTS), extra) if extra <= CONTACTS
+                                       else rng.choices(range(CONTACTS), k=extra))  # fmt: skip
     rng.shuffle(who)
-    detractors = set(rng.sample(range(RESPONSES), int(RESPONSES * DETRACTOR_SHARE)))
+    detractors = set(rng.sample(range(count), int(count * DETRACTOR_SHARE)))
     return [{"response_id": f"bench-{i}", "email": f"contact{c}@bench.example",
              "score": rng.randint(0, 6) if i in detractors else rng.randint(7, 10),
-             "responded_at": f"2026-11-{1 + i % 20:02d}T{i % 24:02d}:00:00Z", "touchpoint": "bench"}
+             "responded_at": f"{answered_on or f'2026-11-{1 + i % 20:02d}'}T{i % 24:02d}:00:00Z", "touchpoint": "bench"}
             for i, c in enumerate(who)]  # fmt: skip
 
 
@@ -80,28 +88,40 @@ def seed_org(org: StandinSession) -> None:
                                 "AccountId": accounts[c % ACCOUNTS]} for c in range(CONTACTS)])  # fmt: skip
 
 
-def run_pipeline(
-    stack: LocalStack, org: StandinSession, answers: list[dict[str, Any]], timeout_s: float = 900
-) -> float:
-    """Post every answer signed to the stack and wait until each is a record in the stand-in; returns seconds."""
+def post_all(stack: LocalStack, answers: list[dict[str, Any]], clients: int = 4) -> dict[str, float]:
+    """Post every answer signed to the stack's generic webhook; returns when each POST started (epoch seconds)."""
     secret = stack.secret["sources"]["generic"]["signing_secret"]
+    posted: dict[str, float] = {}
 
     def post(answer: dict[str, Any]) -> None:
         body = json.dumps(answer).encode()
         headers = {"content-type": "application/json", **standard_webhooks_headers(secret, body)}
+        posted[answer["response_id"]] = time.time()
         reply = requests.post(f"{stack.api_url}/webhooks/generic", data=body, headers=headers, timeout=60)
         if reply.status_code != 202:
             raise RuntimeError(f"the stack answered {reply.status_code}: {reply.text}")
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(clients) as pool:
         list(pool.map(post, answers))
-    deadline = started + timeout_s
+    return posted
+
+
+def run_pipeline(
+    stack: LocalStack, org: StandinSession, answers: list[dict[str, Any]], timeout_s: float = 900
+) -> float:
+    """Post every answer signed to the stack and wait until each is a record in the stand-in; returns seconds."""
+    started = time.monotonic()
+    post_all(stack, answers)
+    wait_synced(stack, org, answers, started + timeout_s)
+    return time.monotonic() - started
+
+
+def wait_synced(stack: LocalStack, org: StandinSession, answers: list[dict[str, Any]], deadline: float) -> None:
+    """Until each answer is a record in the stand-in, each detractor's Task too, and the queues are empty."""
     while org.count("NPS_Response__c") < len(answers) or org.count("Task") < _detractors(answers) or busy(stack):
         if time.monotonic() > deadline:
             raise RuntimeError("the pipeline did not sync every response in time")
         time.sleep(1)
-    return time.monotonic() - started
 
 
 def busy(stack: LocalStack) -> bool:

@@ -87,19 +87,23 @@ def install(meter: Meter) -> None:
         return math.ceil(max(item.size(), 1) / per) if item is not None else 1
 
     def writes(method: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-            item = method(self, *args, **kwargs)
-            meter.add("dynamodb.WRU", units(item, 1024) * (2 if getattr(meter.local, "transaction", False) else 1))
+        def wrapped(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            item = method(self, table_name, *args, **kwargs)
+            wru = units(item, 1024) * (2 if getattr(meter.local, "transaction", False) else 1)
+            meter.add("dynamodb.WRU", wru)
+            meter.add(f"dynamodb.WRU.{table_name}", wru)
             return item
 
         wrapped.npsloop_metered = True  # type: ignore[attr-defined]
         return wrapped
 
     def reads(method: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = method(self, *args, **kwargs)
+        def wrapped(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, table_name, *args, **kwargs)
             items = result[0] if isinstance(result, tuple) else [result]
-            meter.add("dynamodb.RRU", max(1, math.ceil(sum(i.size() for i in items if i is not None) / 4096)))
+            rru = max(1, math.ceil(sum(i.size() for i in items if i is not None) / 4096))
+            meter.add("dynamodb.RRU", rru)
+            meter.add(f"dynamodb.RRU.{table_name}", rru)
             return result
 
         return wrapped

@@ -184,7 +184,7 @@ class LocalStack:
     def _start_functions(self) -> None:
         functions = self.template.functions()
         for fn in functions:
-            spec = WorkerSpec(fn.logical_id, fn.handler, fn.timeout, self.function_environment(fn))
+            spec = WorkerSpec(fn.logical_id, fn.handler, fn.timeout, self.function_environment(fn), fn.memory)
             self.pools[fn.logical_id] = WorkerPool(
                 spec, self.options.http_workers if fn.routes else 1, self.options.log
             )

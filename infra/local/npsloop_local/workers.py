@@ -7,6 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ class WorkerSpec:
     handler: str
     timeout: int
     environment: dict[str, str]
+    memory_mb: int = 128
 
 
 class Worker:
@@ -96,6 +98,14 @@ class Worker:
                 self.kill()
 
 
+@dataclass
+class Usage:
+    """What Lambda would bill one function for: invocations and their duration (wall time, as Lambda bills it)."""
+
+    invocations: int = 0
+    seconds: float = 0.0
+
+
 class WorkerPool:
     """Up to `size` concurrent invocations of one function; a dead worker is replaced before its next use."""
 
@@ -103,6 +113,8 @@ class WorkerPool:
         self.spec = spec
         self.workers = [Worker(spec, log) for _ in range(size)]
         self.idle: queue.Queue[Worker] = queue.Queue()
+        self.usage = Usage()
+        self._usage_lock = threading.Lock()
 
     def start(self) -> None:
         for worker in self.workers:
@@ -118,9 +130,19 @@ class WorkerPool:
                 worker.stop()
                 worker.start()
                 worker.wait_ready()
-            return worker.invoke(event)
+            started = time.monotonic()
+            try:
+                return worker.invoke(event)
+            finally:
+                with self._usage_lock:
+                    self.usage.invocations += 1
+                    self.usage.seconds += time.monotonic() - started
         finally:
             self.idle.put(worker)
+
+    def reset_usage(self) -> None:
+        with self._usage_lock:
+            self.usage = Usage()
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self.workers if w.process]
