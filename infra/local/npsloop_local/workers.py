@@ -7,6 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,8 @@ class WorkerPool:
         self.spec = spec
         self.workers = [Worker(spec, log) for _ in range(size)]
         self.idle: queue.Queue[Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._busy: dict[int, float] = {}  # pid of a worker inside an invocation -> when it began (monotonic)
 
     def start(self) -> None:
         for worker in self.workers:
@@ -118,9 +121,22 @@ class WorkerPool:
                 worker.stop()
                 worker.start()
                 worker.wait_ready()
-            return worker.invoke(event)
+            pid = worker.process.pid if worker.process else 0
+            with self._lock:
+                self._busy[pid] = time.monotonic()
+            try:
+                return worker.invoke(event)
+            finally:
+                with self._lock:
+                    self._busy.pop(pid, None)
         finally:
             self.idle.put(worker)
+
+    def busy(self) -> dict[int, float]:
+        """{pid: seconds since its invocation began} of the workers inside an invocation now (chaos kills one)."""
+        now = time.monotonic()
+        with self._lock:
+            return {pid: now - began for pid, began in self._busy.items()}
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self.workers if w.process]
