@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +209,7 @@ class ChaosOptions:
     contacts: int = 1000
     accounts: int = 100
     seed: int = 8
-    say: Callable[[str], None] = print
+    say: Callable[[str], None] = partial(print, flush=True)  # progress shows when piped, too
 
 
 @dataclass
