@@ -9,7 +9,7 @@ ZAPIER := infra/zapier
 SAM_VENV  := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-stamp
 
-.PHONY: install sam-cli local test lint audit bench layer-requirements openapi clean zapier-test browser
+.PHONY: install sam-cli local test lint audit bench chaos layer-requirements openapi clean zapier-test browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "npsloop needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -63,6 +63,11 @@ browser:
 bench: install
 	$(BIN)/npsloop bench
 	$(BIN)/python -m npsloop_local.bench_nps
+
+## the chaos run (never part of the tests, at most 10 minutes): 10,000 responses with duplicates and out-of-order
+## updates while the Salesforce stand-in fails and consumer workers are SIGKILLed; ARGS="--responses 1000 ..." to change
+chaos: install
+	$(BIN)/npsloop chaos $(ARGS)
 
 lint: install
 	$(BIN)/ruff check shared functions infra/local tests

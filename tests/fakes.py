@@ -40,6 +40,10 @@ class FakeResponseStore:
             if current.revision == revision:
                 self.items[response_id] = StoredResponse(**{**current.__dict__, "published": True})
 
+    def revisions(self, response_ids):
+        with self.lock:
+            return {rid: self.items[rid].revision for rid in response_ids if rid in self.items}
+
     def ledgers(self, response_ids, ledger):
         return {rid: self.ledger_items[ledger][rid] for rid in response_ids if rid in self.ledger_items[ledger]}
 

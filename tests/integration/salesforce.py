@@ -9,11 +9,11 @@ import requests
 from npsloop.models import CanonicalResponse, ScoredEvent
 
 
-def scored_record(score, index, **fields):
+def scored_record(score, index, revision=1, **fields):
     """An SQS record carrying ResponseScored for `generic:<index>`, as Lambda hands it to sync_salesforce."""
     response = CanonicalResponse(response_id=f"generic:{index}", source="generic", score=score, **fields)
     detail = ScoredEvent(
-        revision=1, received_at=datetime(2026, 8, 1, tzinfo=UTC), response=response, category=response.category
+        revision=revision, received_at=datetime(2026, 8, 1, tzinfo=UTC), response=response, category=response.category
     ).model_dump(mode="json")
     envelope = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "ResponseScored", "source": "npsloop",
                 "account": "123456789012", "time": "2026-08-01T00:00:00Z", "region": "eu-central-1",

@@ -1,9 +1,13 @@
 """sync_salesforce in-process on moto, against the Salesforce stand-in over real HTTP."""
 
 import json
+from datetime import UTC, datetime
 
 import requests
 from sync_salesforce import handler as sync
+
+from npsloop.models import CanonicalResponse
+from npsloop.stores.responses import ResponseStore
 
 from .salesforce import records, scored_record, stats
 
@@ -84,3 +88,22 @@ def test_redelivery_upserts_the_same_record(org, stack, context):
     sync.lambda_handler(event, context)
     sync.lambda_handler(event, context)
     assert len(records(org)) == 1
+
+
+def test_an_older_revision_arriving_late_does_not_overwrite_the_newer_record(org, stack, context):
+    # Given revision 2 of a response stored and synced (score 9), revision 1 (score 3) held back by retries
+    responses = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    first = CanonicalResponse(response_id="generic:1", source="generic", score=3)
+    received = datetime(2026, 8, 1, tzinfo=UTC)
+    assert responses.create(first, received_at=received) is None
+    assert responses.save(first.model_copy(update={"score": 9}), revision=2, received_at=received)
+    assert sync.lambda_handler({"Records": [scored_record(9, 1, revision=2)]}, context) == {"batchItemFailures": []}
+    # When revision 1's message is delivered at last, alone and with another response
+    late = {"Records": [scored_record(3, 1, revision=1)]}
+    assert sync.lambda_handler(late, context) == {"batchItemFailures": []}
+    late_with_other = {"Records": [scored_record(3, 1, revision=1), scored_record(7, 2)]}
+    assert sync.lambda_handler(late_with_other, context) == {"batchItemFailures": []}
+    # Then the record keeps the newer answer, and the other response is synced as usual
+    by_id = {r["Response_Id__c"]: r for r in records(org)}
+    assert by_id["generic:1"]["Score__c"] == 9
+    assert by_id["generic:2"]["Score__c"] == 7

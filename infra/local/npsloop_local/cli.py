@@ -121,6 +121,20 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chaos(args: argparse.Namespace) -> int:
+    from npsloop_local.chaos import ChaosOptions, run
+
+    kills = tuple(k for k in args.kill.split(",") if k)
+    bad = [p for p in args.parameter if "=" not in p]
+    if bad:
+        print(f"npsloop chaos: --parameter takes NAME=VALUE, got {bad[0]!r}", file=sys.stderr)
+        return 2
+    return run(ChaosOptions(responses=args.responses, waves=args.waves, deadline_seconds=args.deadline,
+                            outage_seconds=args.outage, burst=args.burst, kills=kills,
+                            visibility_seconds=args.visibility, seed=args.seed,
+                            parameters=dict(p.split("=", 1) for p in args.parameter), log_path=args.log))  # fmt: skip
+
+
 def _hooks(args: argparse.Namespace) -> int:
     """Subscribe a URL (a "Webhooks by Zapier" Catch Hook, say) to an event, list subscriptions, remove one."""
     from npsloop.hooks.store import HookStore
@@ -263,6 +277,22 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("which", nargs="*", choices=sorted(PRODUCERS), help="what to measure (default: everything)")
     bench.add_argument("--json", action="store_true", help="one JSON object per figure and line")
     bench.set_defaults(run=_bench)
+
+    chaos = commands.add_parser("chaos", help="responses through a fresh local stack while Salesforce and the "
+                                "workers fail; checks nothing is lost or doubled (make chaos)")  # fmt: skip
+    chaos.add_argument("--responses", type=int, default=10_000, help="distinct responses to send (default 10000)")
+    chaos.add_argument("--waves", type=int, default=20, help="waves sent one after another (default 20)")
+    chaos.add_argument("--deadline", type=float, default=600, help="fail when not done after this many s (600)")
+    chaos.add_argument("--outage", type=float, default=60, help="seconds the stand-in answers 503 (default 60)")
+    chaos.add_argument("--burst", type=int, default=5, help="REQUEST_LIMIT_EXCEEDED answers per burst (default 5)")
+    chaos.add_argument("--kill", default="SyncSalesforceFunction,ComputeScoreFunction",
+                       help="functions whose worker is SIGKILLed mid-batch, in order (comma-separated)")  # fmt: skip
+    chaos.add_argument("--visibility", type=int, help="consumer queues' visibility timeout in s (default: template's)")
+    chaos.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                       help="a template parameter for this run, e.g. SyncBackoffSeconds=1 (repeatable)")  # fmt: skip
+    chaos.add_argument("--seed", type=int, default=8, help="seed of the generated responses")
+    chaos.add_argument("--log", type=Path, help="keep the stack's log in this file (default: a temporary one)")
+    chaos.set_defaults(run=_chaos)
 
     from npsloop.hooks import EVENTS
 

@@ -47,6 +47,7 @@ class QueuePoller:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"poller-{name}", daemon=True)
         self.batches = 0
+        self.failed_batches = 0  # invocations that raised, timed out or died: their messages come back
 
     def start(self) -> None:
         self.thread.start()
@@ -87,6 +88,7 @@ class QueuePoller:
         try:
             result = self.invoke({"Records": [lambda_record(m, self.arn) for m in messages]})
         except InvocationError as exc:
+            self.failed_batches += 1
             print(f"[{self.name}] batch of {len(messages)} failed: {exc}", flush=True)
             return
         failed: set[str] = set()

@@ -114,7 +114,8 @@ class WorkerPool:
         self.workers = [Worker(spec, log) for _ in range(size)]
         self.idle: queue.Queue[Worker] = queue.Queue()
         self.usage = Usage()
-        self._usage_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._busy: dict[int, float] = {}  # pid of a worker inside an invocation -> when it began (monotonic)
 
     def start(self) -> None:
         for worker in self.workers:
@@ -130,19 +131,29 @@ class WorkerPool:
                 worker.stop()
                 worker.start()
                 worker.wait_ready()
+            pid = worker.process.pid if worker.process else 0
             started = time.monotonic()
+            with self._lock:
+                self._busy[pid] = started
             try:
                 return worker.invoke(event)
             finally:
-                with self._usage_lock:
+                with self._lock:
+                    self._busy.pop(pid, None)
                     self.usage.invocations += 1
                     self.usage.seconds += time.monotonic() - started
         finally:
             self.idle.put(worker)
 
     def reset_usage(self) -> None:
-        with self._usage_lock:
+        with self._lock:
             self.usage = Usage()
+
+    def busy(self) -> dict[int, float]:
+        """{pid: seconds since its invocation began} of the workers inside an invocation now (chaos kills one)."""
+        now = time.monotonic()
+        with self._lock:
+            return {pid: now - began for pid, began in self._busy.items()}
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self.workers if w.process]

@@ -93,6 +93,14 @@ def sync_messages(
                        extra={"used": used, "allocation": total, "share": pacing.api_share})  # fmt: skip
         return _retry_later(queued, ports, pacing, hold=pacing.backoff_max_seconds)
     latest = latest_revisions(q.detail for q in queued)
+    stored = ports.responses.revisions(list(latest))
+    superseded = [rid for rid, event in latest.items() if stored.get(rid, 0) > event.revision]
+    if superseded:  # a newer revision is stored: its own ResponseScored syncs it; an older one must not overwrite it
+        logger.info("older revisions not synced: a newer one is stored", extra={"responses": len(superseded)})
+        for rid in superseded:
+            del latest[rid]
+        if not latest:
+            return set()
     now = now_utc()
     try:
         found = look_up(LookupPlan.of(latest.values(), config), ports.api, config)

@@ -134,19 +134,28 @@ class ResponseStore:
 
     def ledgers(self, response_ids: list[str], ledger: str) -> dict[str, tuple[int, Any]]:
         """What each response counts for in the aggregates now: {id: (counted revision, contribution)}."""
-        out: dict[str, tuple[int, Any]] = {}
         names = {"#c": ledger, "#r": f"{ledger}_revision"}
+        return {item["response_id"]["S"]: (int(item[names["#r"]]["N"]), json.loads(item[ledger]["S"]))
+                for item in self._batch_get(response_ids, "response_id, #c, #r", names) if ledger in item}  # fmt: skip
+
+    def revisions(self, response_ids: list[str]) -> dict[str, int]:
+        """The revision stored now of each response (one not stored, or erased, is left out)."""
+        return {item["response_id"]["S"]: int(item["revision"]["N"])
+                for item in self._batch_get(response_ids, "response_id, #r", {"#r": "revision"})
+                if "revision" in item}  # fmt: skip
+
+    def _batch_get(self, response_ids: list[str], projection: str, names: dict[str, str]) -> list[dict[str, Any]]:
+        """The items of these responses (consistent reads, 100 a call), with the projected attributes."""
+        out: list[dict[str, Any]] = []
         for start in range(0, len(response_ids), 100):
             keys = [{"response_id": {"S": rid}} for rid in response_ids[start : start + 100]]
             request: dict[str, Any] | None = {
                 self.table: {"Keys": keys, "ConsistentRead": True,
-                             "ProjectionExpression": "response_id, #c, #r", "ExpressionAttributeNames": names}
+                             "ProjectionExpression": projection, "ExpressionAttributeNames": names}
             }  # fmt: skip
             while request:
                 result = self.ddb.batch_get_item(RequestItems=request)
-                for item in result["Responses"].get(self.table, []):
-                    if ledger in item:
-                        out[item["response_id"]["S"]] = (int(item[names["#r"]]["N"]), json.loads(item[ledger]["S"]))
+                out.extend(result["Responses"].get(self.table, []))
                 request = result.get("UnprocessedKeys") or None
         return out
 
