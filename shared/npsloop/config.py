@@ -14,7 +14,8 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Each function reads one of these classes: its validator is built on first use, not for all ten at import.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class IngestSettings(_Settings):

@@ -7,12 +7,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
-from npsloop.sources.base import Delivery
+if TYPE_CHECKING:  # only ingest makes a Delivery: the SQS-fed functions do not import the sources' base
+    from npsloop.sources.base import Delivery
 
 logger = Logger(child=True)
 M = TypeVar("M", bound=BaseModel)
@@ -20,6 +21,8 @@ M = TypeVar("M", bound=BaseModel)
 
 def delivery_from_http(event: Mapping[str, Any], source: str) -> Delivery:
     """The raw delivery in an API Gateway HTTP API (payload 2.0) event; the body as the exact bytes sent."""
+    from npsloop.sources.base import Delivery
+
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
     epoch_ms = (event.get("requestContext") or {}).get("timeEpoch")

@@ -1,6 +1,7 @@
 """Handlers called in-process against a moto server holding every resource of template.yaml."""
 
 import base64
+import gc
 import json
 import logging
 import socket
@@ -58,6 +59,7 @@ def _clear_caches():
     from npsloop import aws, config, wiring
 
     aws.client.cache_clear()
+    gc.unfreeze()  # what npsloop.aws.client froze (the clients of the last test among it) may be collected again
     config.settings.cache_clear()
     wiring.ingest.cache_clear()
     wiring.score.cache_clear()

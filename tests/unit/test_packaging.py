@@ -1,6 +1,7 @@
 """What ships: the layer's requirements follow pyproject, and handlers import with only the template's environment,
 from the source and from what `sam build` makes of it."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from npsloop.sources import SOURCES
 from npsloop_local.packaging import LAYER_REQUIREMENTS, layer_requirements
 from npsloop_local.template import Physical, Template
 
@@ -57,6 +59,38 @@ def test_every_handler_imports_with_only_its_template_environment():
         pass
 
 
+# What a handler's import must leave to its first invocation (README, "Cold start"): the AWS SDK beyond botocore's
+# bare package (Powertools imports it for its user agent), the parameters utility, Comprehend, every source adapter.
+NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
+                   "aws_lambda_powertools.utilities.parameters", "npsloop.analysis.comprehend",
+                   *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
+# and what only the functions named may import up front, because their every invocation uses it
+ONLY_AT_IMPORT_OF = {
+    "npsloop.sources.base": {"ingest_webhook", "fetch_response"},  # a Delivery, a fetch job's adapter
+    "requests": {"notify", "sync_salesforce"},  # Salesforce and the alert channels
+}
+
+
+def test_handlers_import_nothing_their_first_invocation_does_not_need():
+    """No timing: the modules a cold start was freed of stay out of each handler's import (one fresh interpreter per
+    handler), and no function's settings validator is built before settings are read."""
+    code = ("import importlib, json, sys; from npsloop import config; "
+            "importlib.import_module(sys.argv[1]); print(json.dumps([sorted(sys.modules), "
+            "[c.__name__ for c in config._Settings.__subclasses__() if c.__pydantic_complete__]]))")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
+    for fn in Template().functions():
+        module = fn.handler.rsplit(".", 1)[0]
+        done = subprocess.run([sys.executable, "-c", code, module], env=env, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+        assert done.returncode == 0, f"{module}: {done.stderr[-2000:]}"
+        imported, built = json.loads(done.stdout)
+        name = module.split(".", 1)[0]
+        heavy = [m for m in NEVER_AT_IMPORT if m in imported]
+        heavy += [m for m, allowed in ONLY_AT_IMPORT_OF.items() if m in imported and name not in allowed]
+        assert not heavy, f"{module} imports {heavy} at import time: import it where the path that needs it runs"
+        assert not built, f"{module} builds {built} at import time (config._Settings defers each to first use)"
+
+
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 BUILD = ROOT / ".aws-sam"
 
@@ -96,3 +130,14 @@ def test_every_handler_imports_from_the_sam_build_artefact_in_a_bare_python312()
         assert Path(pydantic_core).is_relative_to(layer), pydantic_core  # the layer's compiled wheel loads
         checked.append(fn.logical_id)
     assert len(checked) == len(Template().functions()) >= 10
+
+
+def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
+    """npsloop.aws.client keeps botocore's parsed models out of later collections and leaves the collector on."""
+    code = ("import gc; from npsloop.aws import client; gc.disable(); client('sqs'); assert not gc.isenabled(); "
+            "gc.enable(); before = gc.get_freeze_count(); client('events'); after = gc.get_freeze_count(); "
+            "assert gc.isenabled() and after > before > 0, (before, after)")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]

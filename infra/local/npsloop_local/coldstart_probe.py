@@ -1,8 +1,9 @@
 """One cold start, in a fresh process with a function's environment: `python -m npsloop_local.coldstart_probe MODULE`.
 
 Prints `{"import_ms": …, "setup_ms": …}`: the import of the handler module, then the setup its first invocation
-does: the wiring factory it calls (settings, stores), the secret and field mapping it reads, the Salesforce session
-it opens, and one AWS client per service its ports call. `MODULE` "baseline" is `import boto3` + one DynamoDB client.
+does: the wiring factory it calls (settings, stores), the secret and field mapping it reads, the source adapter a
+delivery or fetch job names (and the HTTP library a fetch uses), the Salesforce session it opens, and one AWS client
+per service its ports call. `MODULE` "baseline" is `import boto3` + one DynamoDB client.
 Only the standard library is imported before the clock starts.
 """
 
@@ -30,14 +31,20 @@ def clients(*ports: Any) -> None:
                 getattr(port, name)
 
 
-def _ingest(factory: str) -> Callable[[], None]:
+def _ingest(factory: str, source: str, *modules: str) -> Callable[[], None]:
+    """Every delivery names one source, whose adapter is imported on first use (and `modules` it imports inside)."""
+
     def setup() -> None:
         from npsloop import wiring
+        from npsloop.sources import adapter
 
-        s, *ports = getattr(wiring, factory)()
+        s, archive, store, bus, _fetch_queue = getattr(wiring, factory)()
         wiring.secret(s.secret_arn)
         wiring.mapping(s.mapping_parameter)
-        clients(*ports)
+        adapter(source)
+        for module in modules:
+            importlib.import_module(module)
+        clients(archive, store, bus)  # the fetch queue: only for a source that sends ids (ingest), a retry (fetch)
 
     return setup
 
@@ -92,8 +99,8 @@ def _baseline() -> None:
 
 
 SETUP: dict[str, Callable[[], None]] = {
-    "ingest_webhook": _ingest("ingest"),
-    "fetch_response": _ingest("fetch"),
+    "ingest_webhook": _ingest("ingest", "typeform"),
+    "fetch_response": _ingest("fetch", "surveymonkey", "requests"),  # each fetch GETs the tool's API with requests
     "compute_score": _compute_score,
     "sync_salesforce": _sync_salesforce,
     "notify": _notify,
