@@ -66,8 +66,9 @@ NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
 # and what only the functions named may import up front, because their every invocation uses it
 ONLY_AT_IMPORT_OF = {
-    "npsloop.sources.base": {"ingest_webhook", "fetch_response"},  # a Delivery, a fetch job's adapter
-    "requests": {"notify", "sync_salesforce"},  # Salesforce and the alert channels
+    # a Delivery (answers are recorded as deliveries of the `email` source), a fetch job's adapter, a JSON body
+    "npsloop.sources.base": {"ingest_webhook", "fetch_response", "answer_survey", "record_click", "surveys_api"},
+    "requests": {"notify", "sync_salesforce", "surveys_api"},  # Salesforce (HasOptedOutOfEmail) and alert channels
 }
 
 
