@@ -26,6 +26,18 @@ def client(service: str) -> Any:
         gc.freeze()
 
 
+class TableStore:
+    """A store over one DynamoDB table, on the container's cached client unless one is given (tests, tools)."""
+
+    def __init__(self, table: str, dynamodb: Any | None = None):
+        self.table = table
+        self._ddb = dynamodb
+
+    @property
+    def ddb(self) -> Any:
+        return self._ddb or client("dynamodb")
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError (None for anything else)."""
     return getattr(exc, "response", {}).get("Error", {}).get("Code")

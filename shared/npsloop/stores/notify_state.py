@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from npsloop.aws import client, conditional_failed
+from npsloop.aws import TableStore, conditional_failed
 
 DONE_DAYS = 30
 FEED_DAYS = 30
@@ -45,15 +45,7 @@ class Observed:
     previous: str | None  # the contact's category before this response, if any
 
 
-class NotifyState:
-    def __init__(self, table: str, dynamodb: Any | None = None):
-        self.table = table
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class NotifyState(TableStore):
     # --- what is done per response --------------------------------------------------------------------------
     def done(self, response_ids: Iterable[str]) -> dict[str, set[str]]:
         """What was done already for each response (a missing id has done nothing)."""

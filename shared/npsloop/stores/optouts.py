@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from npsloop.aws import client
+from npsloop.aws import TableStore
 
 BATCH_GET_MAX = 100
 
@@ -22,15 +22,7 @@ def address_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
-class OptOutStore:
-    def __init__(self, table: str, dynamodb: Any | None = None):
-        self.table = table
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class OptOutStore(TableStore):
     def add(self, address: str, reason: str, *, at: datetime | None = None) -> None:
         """Opt the address out (again: the latest reason and time win)."""
         when = (at or datetime.now(UTC)).isoformat()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from npsloop.aws import client, conditional_failed
+from npsloop.aws import TableStore, conditional_failed
 from npsloop.models import CanonicalResponse, iso
 
 
@@ -34,15 +34,7 @@ class StoredResponse:
     historical: bool = False
 
 
-class ResponseStore:
-    def __init__(self, table: str, dynamodb: Any | None = None):
-        self.table = table
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class ResponseStore(TableStore):
     def get(self, response_id: str) -> StoredResponse | None:
         item = self.ddb.get_item(TableName=self.table, Key={"response_id": {"S": response_id}}, ConsistentRead=True)
         return _stored(item.get("Item"))

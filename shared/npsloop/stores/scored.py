@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from npsloop.aws import client
+from npsloop.aws import TableStore
 from npsloop.models import CanonicalResponse
 
 INDEX = "ByMonth"
@@ -23,15 +23,7 @@ class ScoredRow:
     sentiment: str | None
 
 
-class ScoredResponses:
-    def __init__(self, table: str, dynamodb: Any | None = None):
-        self.table = table
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class ScoredResponses(TableStore):
     def page(self, month: str, first_at: str, last_at: str, *, newest_first: bool = False, limit: int = 500,
              start: dict | None = None) -> tuple[list[ScoredRow], dict | None]:  # fmt: skip
         """Up to `limit` responses of `month` counted at a time in [first_at, last_at], and where the next page

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from npsloop.aws import client, conditional_failed
+from npsloop.aws import TableStore, conditional_failed
 from npsloop.stores.optouts import address_hash
 
 NO_TOUCHPOINT = "*"
@@ -29,15 +29,7 @@ class Click:
     score: int
 
 
-class SurveyLedger:
-    def __init__(self, table: str, dynamodb: Any | None = None):
-        self.table = table
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class SurveyLedger(TableStore):
     # --- the cooldown ---------------------------------------------------------------------------------------
     def claim(self, address: str, touchpoint: str | None, survey_id: str, cooldown: timedelta,
               now: datetime | None = None) -> bool:  # fmt: skip
