@@ -67,7 +67,7 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
         "UnsubscribeFunction": {"GET /unsubscribe", "POST /unsubscribe", "GET /unsubscribe/{token}",
                                 "POST /unsubscribe/{token}"},
         "ReportsApiFunction": {"GET /nps", "GET /responses.csv", "GET /dashboard", "POST /dashboard"},
-        "SurveysApiFunction": {"POST /surveys/send"},
+        "SurveysApiFunction": {"POST /surveys/send", "POST /salesforce/outbound/{touchpoint}"},
         "AnswerSurveyFunction": {"GET /r/{token}", "HEAD /r/{token}", "POST /r/{token}"},
     }
     for function, routes in routes_by_function.items():
