@@ -193,6 +193,11 @@ def test_a_foreign_org_or_a_malformed_message_gets_a_soap_fault_and_queues_nothi
     bad = post_outbound(context, b"<soapenv:Envelope")
     assert bad["statusCode"] == 400 and "soapenv:Client" in bad["body"] and "not well-formed" in bad["body"]
     assert stack.sqs_event("SurveyQueue")["Records"] == []
+    case = outbound_message(("04l5g000000CaseAAA", "Case",
+                             "<sf:Id>5005g000001AbcdAAA</sf:Id><sf:ContactId>0035g000001AbcdAAA</sf:ContactId>"))
+    down = post_outbound(context, case)  # the org (127.0.0.1:9) cannot be asked for the Contact: no Ack, retried
+    assert down["statusCode"] == 503 and "soapenv:Server" in down["body"]
+    assert stack.sqs_event("SurveyQueue")["Records"] == []
     set_secret(stack)  # no org configured: refused, and the fault says which setting is missing
     refused = post_outbound(context, outbound_message(("04l5g000000OppAAAA", "Contact", "<sf:Id>x</sf:Id>")))
     assert refused["statusCode"] == 401 and "salesforce.organization_id" in refused["body"]

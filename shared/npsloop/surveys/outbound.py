@@ -25,11 +25,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from npsloop.errors import MalformedPayloadError, SignatureError, UpstreamUnavailableError
+from npsloop.errors import MalformedPayloadError, SignatureError
 from npsloop.notify.config import NotifyConfig
-from npsloop.salesforce.client import SalesforceError
-from npsloop.salesforce.sync import chunked_queries, salesforce_id
-from npsloop.surveys.send import SendPorts, send_recipients
+from npsloop.salesforce.sync import salesforce_id
+from npsloop.surveys import send
+from npsloop.surveys.send import SendPorts
 
 logger = Logger(child=True)
 
@@ -136,21 +136,6 @@ def _contact_id(n: Notification) -> str | None:
     return salesforce_id(own or n.fields.get("ContactId") or n.fields.get("PersonContactId"), "003")
 
 
-def _contacts(ids: list[str], ports: SendPorts) -> dict[str, dict[str, Any]]:
-    """The Contacts (Email, AccountId, FirstName) by 15-character id: one query, split only by URI length."""
-    if not ids or ports.salesforce is None:
-        return {}
-    try:
-        api = ports.salesforce()
-        records = [r for soql in chunked_queries("SELECT Id, Email, FirstName, AccountId FROM Contact", {"Id": ids})
-                   for r in api.query(soql)]  # fmt: skip
-    except SalesforceError as exc:
-        logger.warning("Salesforce Contact lookup failed; not acknowledged", extra={"code": exc.code})
-        raise UpstreamUnavailableError(f"Salesforce could not be asked for the Contacts' email ({exc.code}); nothing "
-                                       "was queued, Salesforce sends the message again") from None  # fmt: skip
-    return {r["Id"][:15]: r for r in records}
-
-
 def recipient(n: Notification, touchpoint: str, contacts: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """The /surveys/send recipient for a Notification, or None when it names nobody to ask."""
     contact_id = _contact_id(n)
@@ -171,7 +156,9 @@ def trigger(message: OutboundMessage, touchpoint: str, config: NotifyConfig, por
             now: datetime | None = None) -> dict[str, int]:  # fmt: skip
     """Queue an invitation per Notification that names someone; what happened, counted by status."""
     ids = sorted({cid for n in message.notifications if not _email_given(n) and (cid := _contact_id(n))})
-    contacts = _contacts(ids, ports)
+    # a Salesforce that cannot be asked is a 503 fault: no Ack, so Salesforce sends the message again
+    contacts = send.contacts("SELECT Id, Email, FirstName, AccountId FROM Contact", ids, ports,
+                             "for the Contacts' email")  # fmt: skip
     given: list[dict[str, Any]] = []
     sources: list[Notification] = []
     no_recipient = 0
@@ -185,7 +172,8 @@ def trigger(message: OutboundMessage, touchpoint: str, config: NotifyConfig, por
             continue
         given.append(r)
         sources.append(n)
-    results = send_recipients(given, config, ports, now, [SURVEY_ID_PREFIX + n.id for n in sources]) if given else []
+    survey_ids: list[str | None] = [SURVEY_ID_PREFIX + n.id for n in sources]
+    results = send.send_recipients(given, config, ports, now, survey_ids) if given else []
     for n, result in zip(sources, results, strict=True):
         if result["status"] != "queued":
             logger.info("outbound notification not queued", extra={

@@ -45,20 +45,29 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"[:200]
 
 
-def _salesforce_opted_out(contact_ids: list[str], ports: SendPorts) -> set[str]:
-    """The 15-character ids among the Contacts that have HasOptedOutOfEmail (one query, split only by URI length)."""
+def contacts(select: str, contact_ids: list[str], ports: SendPorts, asked: str) -> dict[str, dict[str, Any]]:
+    """`select` (SELECT Id, ... FROM Contact) of these Contacts, by 15-character id (one query, split only by URI
+    length); empty when no org is configured. UpstreamUnavailableError (nothing queued) when Salesforce cannot be
+    asked."""
     ids = sorted({cid for c in contact_ids if (cid := salesforce_id(c, "003"))})
     if not ids or ports.salesforce is None:
-        return set()
+        return {}
     try:
         api = ports.salesforce()
-        records = [r for soql in chunked_queries("SELECT Id, HasOptedOutOfEmail FROM Contact", {"Id": ids})
+        records = [r for soql in chunked_queries(select, {"Id": ids})
                    for r in api.query(soql)]  # fmt: skip
     except SalesforceError as exc:
-        logger.warning("Salesforce opt-out check failed; nothing queued", extra={"code": exc.code})
-        raise UpstreamUnavailableError("Salesforce could not be asked whether the contacts opted out of email "
-                                       f"({exc.code}); nothing was queued, send again") from None  # fmt: skip
-    return {r["Id"][:15] for r in records if r.get("HasOptedOutOfEmail")}
+        logger.warning("Salesforce Contact lookup failed; nothing queued", extra={"code": exc.code, "asked": asked})
+        raise UpstreamUnavailableError(f"Salesforce could not be asked {asked} ({exc.code}); nothing was queued, "
+                                       "send again") from None  # fmt: skip
+    return {r["Id"][:15]: r for r in records}
+
+
+def _salesforce_opted_out(contact_ids: list[str], ports: SendPorts) -> set[str]:
+    """The 15-character ids among the Contacts that have HasOptedOutOfEmail."""
+    found = contacts("SELECT Id, HasOptedOutOfEmail FROM Contact", contact_ids, ports,
+                     "whether the contacts opted out of email")  # fmt: skip
+    return {cid for cid, r in found.items() if r.get("HasOptedOutOfEmail")}
 
 
 def send(body: bytes, config: NotifyConfig, ports: SendPorts, now: datetime | None = None) -> list[dict[str, Any]]:
