@@ -1,4 +1,5 @@
-"""GET /unsubscribe shows a confirm button, POST /unsubscribe opts the address in the signed link out."""
+"""GET /unsubscribe/{token} shows a confirm button, POST /unsubscribe/{token} opts the address in the signed link out
+(/unsubscribe?token= serves the links sent before the path form)."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -13,10 +14,10 @@ install_error_handlers(app)
 logger = Logger(service="npsloop")
 
 
-def _answer(confirm: bool) -> Response:
+def _answer(confirm: bool, token: str | None = None) -> Response:
     settings, optouts = wiring.unsubscribe()
     key = wiring.secret(settings.secret_arn).notify.token_key or ""
-    token = (app.current_event.query_string_parameters or {}).get("token")
+    token = token or (app.current_event.query_string_parameters or {}).get("token")
     status, html = page(token, key, confirm=confirm, optouts=optouts)
     return Response(status_code=status, content_type=content_types.TEXT_HTML, body=html, headers=PAGE_HEADERS)
 
@@ -29,6 +30,16 @@ def show() -> Response:
 @app.post("/unsubscribe")
 def confirm() -> Response:
     return _answer(confirm=True)
+
+
+@app.get("/unsubscribe/<token>")
+def show_path(token: str) -> Response:
+    return _answer(confirm=False, token=token)
+
+
+@app.post("/unsubscribe/<token>")
+def confirm_path(token: str) -> Response:
+    return _answer(confirm=True, token=token)
 
 
 @logger.inject_lambda_context

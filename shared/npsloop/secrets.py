@@ -57,6 +57,12 @@ class AppSecret(BaseModel):
             return {"token_key": self.notify.token_key or ""}
         return self.sources.get(name, {})
 
+    @property
+    def salesforce_organization_id(self) -> str | None:
+        """The org whose Outbound Messages are accepted (`salesforce.organization_id`, 15 or 18 characters)."""
+        value = str((self.salesforce or {}).get("organization_id") or "").strip()
+        return value or None
+
     def salesforce_credentials(self) -> SalesforceSecret:
         if not self.salesforce:
             raise ConfigurationError("the npsloop secret has no 'salesforce' credentials")

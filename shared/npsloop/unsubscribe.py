@@ -1,4 +1,5 @@
-"""The unsubscribe page behind the links in npsloop's emails: GET shows a confirm button, POST opts the address out.
+"""The unsubscribe page behind the links in npsloop's emails (`/unsubscribe/{token}`): GET shows a confirm button,
+POST opts the address out.
 
 GET never changes anything, because mail scanners open links; POST is the button and also RFC 8058 one-click
 (`List-Unsubscribe-Post`). The link's token is signed (npsloop.tokens, purpose "unsubscribe") and carries the
@@ -37,7 +38,8 @@ def page(token: str | None, key: str, *, confirm: bool, optouts: OptOutStore) ->
     t = PAGES[lang]
     shown = html.escape(email)
     if not confirm:
-        form = (f'<form method="post" action="?token={html.escape(token or "")}"><p>{t["confirm"].format(email=shown)}'
+        # posts back to the page's own URL: /unsubscribe/{token}, or /unsubscribe?token= for links sent before
+        form = (f'<form method="post"><p>{t["confirm"].format(email=shown)}'
                 f'</p><button type="submit">{t["button"]}</button></form>')  # fmt: skip
         return 200, html_page(lang, t["confirm_title"], form)
     optouts.add(email, "unsubscribed")

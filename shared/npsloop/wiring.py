@@ -223,7 +223,8 @@ def unsubscribe() -> tuple[UnsubscribeSettings, OptOutStore]:
 
 
 def surveys_api():  # type: ignore[no-untyped-def]
-    """(settings, API keys, the secret's notify config, the send ports); the Salesforce client follows the secret."""
+    """(settings, API keys, the secret's notify config, the send ports, the org whose Outbound Messages are accepted);
+    the Salesforce client follows the secret."""
     from npsloop.surveys.send import SendPorts
 
     s, keys, optouts, ledger, queue = _surveys_api_stores()
@@ -232,7 +233,7 @@ def surveys_api():  # type: ignore[no-untyped-def]
     if app.salesforce:
         creds = app.salesforce_credentials()
         sf = lambda: _salesforce_client(creds, s.salesforce_api_version)  # noqa: E731
-    return s, keys, app.notify, SendPorts(optouts, ledger, queue, sf)
+    return s, keys, app.notify, SendPorts(optouts, ledger, queue, sf), app.salesforce_organization_id
 
 
 @cache

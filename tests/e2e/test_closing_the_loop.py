@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 
 from npsloop import tokens
 from npsloop.stores.optouts import address_hash
+from tests.mail import ses_mails
 from tests.receivers import Receiver
 
 from .conftest import API_KEY, GENERIC_SECRET, TYPEFORM_SECRET, start_local, stop_local
@@ -58,7 +59,7 @@ def subscribe(stack, url, event, key=API_KEY):
 
 
 def mails(stack):
-    return requests.get(f"{stack.aws}/moto-api/data.json", timeout=10).json()["ses"]["Message"]
+    return ses_mails(stack.aws)
 
 
 def test_without_the_flag_loopback_private_and_metadata_targets_are_422_and_no_key_is_401(local):
@@ -143,18 +144,19 @@ def test_detractor_alert_in_slack_and_a_german_thank_you_once_with_a_working_uns
     german = {"response_id": "de-1", "score": 10, "email": "jonas@acme.example", "name": "Jonas", "locale": "de"}
     post_generic(loop, german, "m_de1")
     mail = loop.wait_for(
-        lambda: [m for m in mails(loop) if m["destinations"]["ToAddresses"] == [german["email"]]],
+        lambda: [m for m in mails(loop) if m["to"] == [german["email"]]],
         20,
         "the thank-you email",
     )[0]
     assert mail["subject"] == "Vielen Dank für Ihr Feedback" and "Hallo Jonas" in mail["body"]
     post_generic(loop, {**german, "response_id": "de-2", "score": 9}, "m_de2")
 
-    link = mail["body"].split('href="')[-1].split('"')[0].replace("&amp;", "&")
-    assert link.startswith(f"{loop.api}/unsubscribe?token=")
+    link = mail["html"].split('href="')[-1].split('"')[0].replace("&amp;", "&")
+    assert link.startswith(f"{loop.api}/unsubscribe/") and mail["headers"]["List-Unsubscribe"] == f"<{link}>"
+    assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     page = requests.get(link, timeout=30)
     assert page.status_code == 200 and "Abmelden" in page.text
-    assert requests.post(link, timeout=30).status_code == 200
+    assert requests.post(link, data="List-Unsubscribe=One-Click", timeout=30).status_code == 200  # RFC 8058
     item = loop.client("dynamodb").get_item(
         TableName="npsloop-local-optoutstable", Key={"address_hash": {"S": address_hash(german["email"])}}
     )
@@ -168,12 +170,12 @@ def test_detractor_alert_in_slack_and_a_german_thank_you_once_with_a_working_uns
     post_generic(loop, {"response_id": "mia-1", "score": 10, "email": "mia@acme.example"}, "m_mia")
     post_generic(loop, {"response_id": "en-1", "score": 10, "email": "eve@acme.example"}, "m_en1")
     loop.wait_for(
-        lambda: any(m["destinations"]["ToAddresses"] == ["eve@acme.example"] for m in mails(loop)),
+        lambda: any(m["to"] == ["eve@acme.example"] for m in mails(loop)),
         20,
         "the English thank-you",
     )
     time.sleep(2)
-    recipients = [m["destinations"]["ToAddresses"][0] for m in mails(loop)]
+    recipients = [m["to"][0] for m in mails(loop)]
     assert recipients.count("jonas@acme.example") == 1 and "mia@acme.example" not in recipients
     assert requests.get(f"{loop.api}/unsubscribe?token=forged.token", timeout=30).status_code == 400
     log = loop.log.read_text()

@@ -15,6 +15,7 @@ import requests
 
 from npsloop.stores.optouts import address_hash
 from npsloop_local.signing import sign
+from tests.mail import ses_mails
 from tests.receivers import Receiver
 
 from .conftest import GENERIC_SECRET, TYPEFORM_SECRET, start_local, stop_local
@@ -73,7 +74,7 @@ def tally_body(response_id, score, email, comment):
 
 
 def mails(stack):
-    return requests.get(f"{stack.aws}/moto-api/data.json", timeout=10).json()["ses"]["Message"]
+    return ses_mails(stack.aws)
 
 
 def opted_out(stack, email):
@@ -109,9 +110,9 @@ def test_no_address_or_comment_in_any_log_line_of_the_whole_pipeline(privacy, sl
     for rid in ("generic:p1", "typeform:p2", "zapier:p3", "tally:p4", "generic:p5"):
         nps_record(privacy, rid, 30)
     privacy.wait_for(lambda: any("generic:p1" in json.dumps(p) for p in slack.json()), 30, "the detractor alert")
-    mail = privacy.wait_for(lambda: [m for m in mails(privacy) if m["destinations"]["ToAddresses"] == [pia]], 30,
+    mail = privacy.wait_for(lambda: [m for m in mails(privacy) if m["to"] == [pia]], 30,
                             "the thank-you")[0]  # fmt: skip
-    link = mail["body"].split('href="')[-1].split('"')[0].replace("&amp;", "&")
+    link = mail["html"].split('href="')[-1].split('"')[0].replace("&amp;", "&")
     assert requests.get(link, timeout=30).status_code == 200
     assert requests.post(link, timeout=30).status_code == 200
     assert opted_out(privacy, pia) == "unsubscribed"

@@ -8,13 +8,16 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.policy import default as default_policy
+from pathlib import Path
 
 import pytest
 import requests
 
 from npsloop import tokens
+from npsloop.stores.optouts import address_hash
 from npsloop.stores.surveys import SurveyLedger
 from npsloop.surveys.answer import BURST_SECONDS, HOLD_SECONDS
+from tests.mail import ses_mails
 
 from .conftest import API_KEY, GENERIC_SECRET, start_local, stop_local
 from .test_dashboard import OUTPUT, browser  # noqa: F401 (the headless Chromium fixture)
@@ -87,10 +90,10 @@ def test_send_three_one_throttled_scanner_burst_one_click_change_comment_and_a_f
         links = answer_links(message)
         assert [int(link.rsplit("=", 1)[1]) for link in links] == list(range(11))
         assert all(link.startswith(f"{surveys.api}/r/") for link in links) and len({survey_id(x) for x in links}) == 1
-        assert message["List-Unsubscribe"].startswith(f"<{surveys.api}/unsubscribe?token=")
+        assert message["List-Unsubscribe"].startswith(f"<{surveys.api}/unsubscribe/")
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         text = message.get_body(("plain",)).get_content()
-        assert all(link in text for link in links) and "/unsubscribe?token=" in text
+        assert all(link in text for link in links) and message["List-Unsubscribe"][1:-1] in text
         assert "<script" not in message.get_body(("html",)).get_content().lower()
     links = answer_links(ada)
     response_id = f"email:{survey_id(links[0])}"
@@ -194,3 +197,35 @@ def test_send_refuses_bad_requests_with_4xx_and_reports_invalid_and_opted_out_re
     results = answer.json()["results"]
     assert [r["status"] for r in results] == ["invalid", "opted_out", "invalid", "queued", "throttled"]
     assert "email" in results[0]["reason"] and "score" in results[2]["reason"]
+
+
+def test_a_salesforce_outbound_message_gets_the_ack_and_its_survey_goes_out_once(surveys):
+    """Salesforce's example message, its Account made a Person Account with an email, from the local stack's default
+    org (secrets.default.json); then the survey's one-click List-Unsubscribe opts the person out."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "salesforce"
+    body = (fixtures / "outbound_message_account_example.xml").read_text()
+    body = body.replace("ABC90000000gNcmEAE", "00D000000000001AAA").replace(
+        "<sf:Name>", "<sf:PersonEmail>pia@acme.example</sf:PersonEmail><sf:Name>")
+    url, xml = f"{surveys.api}/salesforce/outbound/support", {"content-type": "text/xml; charset=utf-8"}
+    answer = requests.post(url, data=body.encode(), headers=xml, timeout=30)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/xml")
+    assert answer.content == (fixtures / "outbound_message_ack_response.xml").read_bytes()
+    message = surveys.wait_for(lambda: invitations(surveys).get("pia@acme.example"), 20, "the invitation")
+    assert len(answer_links(message)) == 11 and message["Subject"] == "How likely are you to recommend Acme?"
+    assert survey_id(answer_links(message)[0]) == "sfom-04l9000001olR84AAE"
+
+    redelivered = requests.post(url, data=body.encode(), headers=xml, timeout=30)  # Salesforce retries
+    assert redelivered.status_code == 200 and redelivered.content == answer.content
+    foreign = requests.post(url, data=body.replace("00D000000000001AAA", "00D000000000002AAA").encode(),
+                            headers=xml, timeout=30)  # fmt: skip
+    assert foreign.status_code == 401 and "OrganizationId" in foreign.text
+    assert requests.post(url, data=b"<soapenv:Envelope", headers=xml, timeout=30).status_code == 400
+    time.sleep(2)
+    assert [m["to"] for m in ses_mails(surveys.aws)].count(["pia@acme.example"]) == 1
+
+    unsubscribe = message["List-Unsubscribe"][1:-1]
+    assert unsubscribe.startswith(f"{surveys.api}/unsubscribe/")
+    assert requests.post(unsubscribe, data="List-Unsubscribe=One-Click", timeout=30).status_code == 200  # RFC 8058
+    item = surveys.client("dynamodb").get_item(TableName="npsloop-local-optoutstable",
+                                               Key={"address_hash": {"S": address_hash("pia@acme.example")}})
+    assert item["Item"]["reason"]["S"] == "unsubscribed"

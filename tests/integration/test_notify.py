@@ -11,6 +11,7 @@ from notify import handler as notify
 from npsloop.models import CanonicalResponse, ScoredEvent
 from npsloop.stores.optouts import OptOutStore
 from npsloop_local.standin import SalesforceStandin
+from tests.mail import ses_mails
 from tests.receivers import Receiver
 
 SENDER = "nps@acme.example"
@@ -99,7 +100,7 @@ def run(context, *records):
 
 
 def sent_mail(stack):
-    return requests.get(f"{stack.url}/moto-api/data.json", timeout=10).json()["ses"]["Message"]
+    return ses_mails(stack.url)
 
 
 def create(standin, sobject, fields):
@@ -235,9 +236,11 @@ def test_german_promoter_gets_a_german_thank_you_once_in_90_days(stack, context,
     mails = sent_mail(stack)
     assert len(mails) == 1
     mail = mails[0]
-    assert mail["destinations"]["ToAddresses"] == ["jonas@acme.example"]
+    assert mail["to"] == ["jonas@acme.example"]
     assert mail["subject"] == "Vielen Dank für Ihr Feedback"
-    assert "Hallo Jonas" in mail["body"] and "https://nps.acme.example/unsubscribe?token=" in mail["body"]
+    assert "Hallo Jonas" in mail["body"] and "https://nps.acme.example/unsubscribe/" in mail["body"]
+    assert mail["headers"]["List-Unsubscribe"].startswith("<https://nps.acme.example/unsubscribe/")
+    assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Bewertung" not in mail["body"]  # review requests are off by default
     run(context, linked(9, email="JONAS@acme.example", locale="de"))
     assert len(sent_mail(stack)) == 1
@@ -262,7 +265,7 @@ def test_review_link_only_when_switched_on_and_with_consent(stack, context, conf
         linked(10, email="sf@acme.example", touchpoint="support", learned={"marketing_consent": True}),
         linked(10, email="no@acme.example", touchpoint="support"),
     )
-    bodies = {m["destinations"]["ToAddresses"][0]: m["body"] for m in sent_mail(stack)}
+    bodies = {m["to"][0]: m["body"] for m in sent_mail(stack)}
     assert "https://g.page/acme/review" in bodies["yes@acme.example"]
     assert "https://g.page/acme/review" in bodies["sf@acme.example"]
     assert "https://g.page/acme/review" not in bodies["no@acme.example"]
@@ -274,11 +277,11 @@ def test_with_an_org_the_thank_you_waits_for_the_sync_and_asks_salesforce_nothin
     run(context, record(10, rid="wait", email="later@acme.example"))  # scored: fan-out and alerts only
     assert sent_mail(stack) == []
     run(context, linked(10, rid="wait", email="later@acme.example"))
-    assert [m["destinations"]["ToAddresses"] for m in sent_mail(stack)] == [["later@acme.example"]]
+    assert [m["to"] for m in sent_mail(stack)] == [["later@acme.example"]]
     assert requests.get(f"{standin.url}/__standin/stats", timeout=10).json()["total"] == 0
 
 
 def test_without_an_org_the_thank_you_goes_out_when_scored(stack, context, configure):
     configure(followup_config(), salesforce=False)
     run(context, record(10, email="now@acme.example"))
-    assert [m["destinations"]["ToAddresses"] for m in sent_mail(stack)] == [["now@acme.example"]]
+    assert [m["to"] for m in sent_mail(stack)] == [["now@acme.example"]]

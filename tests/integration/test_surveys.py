@@ -4,6 +4,7 @@ mailed once, HEAD and a bad or expired link note nothing, a held click is record
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
@@ -26,10 +27,11 @@ KEY = "integration-survey-key"
 NOTIFY = {"token_key": KEY, "email": {"sender": "nps@acme.example"}, "public_url": "https://nps.acme.example"}
 
 
-def set_secret(stack, salesforce=None):
+def set_secret(stack, salesforce=None, surveys=None):
     from aws_lambda_powertools.utilities import parameters
 
-    value = {"sources": {}, "notify": NOTIFY} | ({"salesforce": salesforce} if salesforce else {})
+    notify = NOTIFY | ({"surveys": surveys} if surveys else {})
+    value = {"sources": {}, "notify": notify} | ({"salesforce": salesforce} if salesforce else {})
     stack.client("secretsmanager").put_secret_value(SecretId=stack.names.refs["AppSecret"],
                                                     SecretString=json.dumps(value))  # fmt: skip
     stack.client("ses").verify_email_identity(EmailAddress="nps@acme.example")
@@ -114,3 +116,88 @@ def test_head_bad_and_expired_links_note_nothing_and_a_held_click_is_recorded(st
     assert stored.revision == 1 and stored.response.score == 6 and stored.response.source == "email"
     assert stack.sqs_event("ScoreQueue")["Records"]  # published like any webhook's answer
     assert [k for k in stack.archive_keys() if "email" in k]  # and archived first
+
+
+ORG_ID = "00D5g000004SbcdEAC"
+OUTBOUND = (Path(__file__).resolve().parents[1] / "fixtures" / "salesforce" / "outbound_message_account_example.xml")
+
+
+def outbound_message(*sobjects, org=ORG_ID):
+    """Salesforce's example Outbound Message with its org and Notifications replaced: (id, xsi type, sf: fields)."""
+    head, rest = OUTBOUND.read_text().split("<Notification>", 1)
+    notifications = "".join(
+        f'<Notification><Id>{nid}</Id><sObject xmlns:sf="urn:sobject.enterprise.soap.sforce.com" xsi:type="sf:{kind}">'
+        f"{fields}</sObject></Notification>" for nid, kind, fields in sobjects)  # fmt: skip
+    return (head.replace("ABC90000000gNcmEAE", org) + notifications + rest.split("</Notification>", 1)[1]).encode()
+
+
+def post_outbound(context, body, touchpoint="support"):
+    event = http_event("POST", f"/salesforce/outbound/{touchpoint}", [("content-type", "text/xml; charset=utf-8")],
+                       body, Route("POST", "/salesforce/outbound/{touchpoint}"), {"touchpoint": touchpoint},
+                       "127.0.0.1")  # fmt: skip
+    return api_handler.lambda_handler(event, context)
+
+
+def test_an_outbound_message_looks_up_the_case_contact_acks_and_queues_once(stack, org, context, caplog):
+    set_secret(stack, {"login_url": org.url, "client_id": "c", "client_secret": "s", "organization_id": ORG_ID})
+    contact = org.create("Contact", {"LastName": "Case", "FirstName": "Cleo", "Email": "cleo@acme.example"})
+    account = org.create("Account", {"Name": "No Mail Ltd"})
+    before = stats(org)["total"]
+    body = outbound_message(
+        ("04l5g000000CaseAAA", "Case", f"<sf:Id>5005g000001AbcdAAA</sf:Id><sf:ContactId>{contact}</sf:ContactId>"
+                                       "<sf:Status>Closed</sf:Status>"),
+        ("04l5g000000AcctAAA", "Account", f"<sf:Id>{account}</sf:Id><sf:Name>No Mail Ltd</sf:Name>"),
+    )  # fmt: skip
+    answer = post_outbound(context, body)
+    assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"].startswith("text/xml")
+    assert answer["body"] == (OUTBOUND.parent / "outbound_message_ack_response.xml").read_text()
+    assert stats(org)["total"] - before <= 3  # token (once per container), the Contact lookup, the opt-out check
+
+    [record] = stack.sqs_event("SurveyQueue")["Records"]
+    queued = links.Invitation.model_validate_json(record["body"])
+    assert (queued.email, queued.name, queued.touchpoint) == ("cleo@acme.example", "Cleo", "support")
+    assert queued.contact_id == contact[:15] and queued.survey_id == "sfom-04l5g000000CaseAAA"
+    assert queued.context == {"salesforce_object": "Case", "salesforce_record_id": "5005g000001AbcdAAA",
+                              "salesforce_notification_id": "04l5g000000CaseAAA"}  # fmt: skip
+    no_recipient = [r for r in caplog.records if r.getMessage() == "outbound notification has no recipient"]
+    assert [r.notification_id for r in no_recipient] == ["04l5g000000AcctAAA"]
+    assert "cleo@acme.example" not in caplog.text
+
+    assert post_outbound(context, body)["statusCode"] == 200  # Salesforce redelivers: acked, throttled
+    assert stack.sqs_event("SurveyQueue")["Records"] == []
+    assert send_handler.lambda_handler({"Records": [record]}, context) == {"batchItemFailures": []}
+    assert [m["destinations"][0] for m in raw_mails(stack)] == ["cleo@acme.example"]
+
+
+def test_without_a_cooldown_a_redelivered_notification_is_still_mailed_once(stack, context):
+    set_secret(stack, {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s",
+                       "organization_id": ORG_ID[:15]}, surveys={"cooldown_days": 0})  # fmt: skip
+    body = outbound_message(("04l5g000000OppAAAA", "Opportunity",
+                             "<sf:Id>0065g000001AbcdAAA</sf:Id><sf:ContactEmail>opp@acme.example</sf:ContactEmail>"))
+    assert post_outbound(context, body, "won")["statusCode"] == 200
+    assert post_outbound(context, body, "won")["statusCode"] == 200
+    event = stack.sqs_event("SurveyQueue")
+    assert len(event["Records"]) == 2  # no cooldown: both queued, with the Notification's survey id
+    assert send_handler.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert [m["destinations"][0] for m in raw_mails(stack)] == ["opp@acme.example"]
+
+
+def test_a_foreign_org_or_a_malformed_message_gets_a_soap_fault_and_queues_nothing(stack, context):
+    set_secret(stack, {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s",
+                       "organization_id": ORG_ID})  # fmt: skip
+    body = outbound_message(("04l5g000000OppAAAA", "Contact",
+                             "<sf:Id>0035g000001AbcdAAA</sf:Id><sf:Email>x@acme.example</sf:Email>"),
+                            org="00D000000000001AAA")  # fmt: skip
+    foreign = post_outbound(context, body)
+    assert foreign["statusCode"] == 401 and "<faultstring>the OrganizationId is not the org" in foreign["body"]
+    bad = post_outbound(context, b"<soapenv:Envelope")
+    assert bad["statusCode"] == 400 and "soapenv:Client" in bad["body"] and "not well-formed" in bad["body"]
+    assert stack.sqs_event("SurveyQueue")["Records"] == []
+    case = outbound_message(("04l5g000000CaseAAA", "Case",
+                             "<sf:Id>5005g000001AbcdAAA</sf:Id><sf:ContactId>0035g000001AbcdAAA</sf:ContactId>"))
+    down = post_outbound(context, case)  # the org (127.0.0.1:9) cannot be asked for the Contact: no Ack, retried
+    assert down["statusCode"] == 503 and "soapenv:Server" in down["body"]
+    assert stack.sqs_event("SurveyQueue")["Records"] == []
+    set_secret(stack)  # no org configured: refused, and the fault says which setting is missing
+    refused = post_outbound(context, outbound_message(("04l5g000000OppAAAA", "Contact", "<sf:Id>x</sf:Id>")))
+    assert refused["statusCode"] == 401 and "salesforce.organization_id" in refused["body"]

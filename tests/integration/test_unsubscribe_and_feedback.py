@@ -23,10 +23,26 @@ def set_key(stack):
     parameters.clear_caches()
 
 
-def page(context, method, token):
-    event = http_event(method, f"/unsubscribe?token={token}", [], b"", Route(method, "/unsubscribe"), {}, "127.0.0.1")
+def page(context, method, token, path_form=True):
+    if path_form:
+        event = http_event(method, f"/unsubscribe/{token}", [], b"", Route(method, "/unsubscribe/{token}"),
+                           {"token": token}, "127.0.0.1")  # fmt: skip
+    else:  # the links sent before the path form
+        event = http_event(method, f"/unsubscribe?token={token}", [], b"", Route(method, "/unsubscribe"), {},
+                           "127.0.0.1")  # fmt: skip
     result = unsubscribe.lambda_handler(event, context)
     return result["statusCode"], result["body"]
+
+
+def test_the_query_form_of_links_sent_before_still_opts_out(stack, context):
+    set_key(stack)
+    store = OptOutStore(stack.names.refs["OptOutsTable"], stack.client("dynamodb"))
+    token = tokens.sign({"email": "old@example.com"}, KEY, purpose="unsubscribe", ttl=timedelta(days=1))
+    status, html = page(context, "GET", token, path_form=False)
+    assert status == 200 and "<form" in html and store.reason("old@example.com") is None
+    assert page(context, "POST", token, path_form=False)[0] == 200
+    assert store.reason("old@example.com") == "unsubscribed"
+    assert page(context, "GET", "forged.token", path_form=False)[0] == 400
 
 
 def test_get_shows_a_confirm_page_and_post_opts_out(stack, context):

@@ -102,6 +102,8 @@ def test_the_thank_you_has_text_and_html_an_unsubscribe_link_and_a_review_link_o
     mail = followup.compose(event, FollowUpConfig(company="Acme"), "https://x/unsubscribe?token=t", None)
     assert mail.to == ("ada@example.com",) and "Hello Ada <b>," in mail.text and "Ada &lt;b&gt;" in mail.html
     assert "https://x/unsubscribe?token=t" in mail.text and 'href="https://x/unsubscribe?token=t"' in mail.html
+    assert dict(mail.headers) == {"List-Unsubscribe": "<https://x/unsubscribe?token=t>",
+                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}  # fmt: skip
     assert "review" not in mail.text.lower()
     mail = followup.compose(event, FollowUpConfig(), "https://x/u", "https://g.page/r")
     assert "https://g.page/r" in mail.text and 'href="https://g.page/r"' in mail.html

@@ -64,9 +64,10 @@ def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_rout
     assert routes_by_function == {
         "IngestWebhookFunction": {"POST /webhooks/{source}", "HEAD /webhooks/{source}", "GET /webhooks/{source}"},
         "HooksApiFunction": {"POST /hooks", "DELETE /hooks/{hook_id}", "GET /me", "GET /responses"},
-        "UnsubscribeFunction": {"GET /unsubscribe", "POST /unsubscribe"},
+        "UnsubscribeFunction": {"GET /unsubscribe", "POST /unsubscribe", "GET /unsubscribe/{token}",
+                                "POST /unsubscribe/{token}"},
         "ReportsApiFunction": {"GET /nps", "GET /responses.csv", "GET /dashboard", "POST /dashboard"},
-        "SurveysApiFunction": {"POST /surveys/send"},
+        "SurveysApiFunction": {"POST /surveys/send", "POST /salesforce/outbound/{touchpoint}"},
         "AnswerSurveyFunction": {"GET /r/{token}", "HEAD /r/{token}", "POST /r/{token}"},
     }
     for function, routes in routes_by_function.items():

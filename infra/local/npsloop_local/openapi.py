@@ -36,7 +36,8 @@ AUTH = {
     "generic": "Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature (signing_secret)",
     "email": "the body's token: an answer link's signed token (notify.token_key), as GET /r/{token} carries it",
 }
-SIGNED_LINKS = ("/unsubscribe", "/r/{token}")  # authenticated by the link's signed token, not by an API key
+# authenticated by the link's signed token, not by an API key
+SIGNED_LINKS = ("/unsubscribe", "/unsubscribe/{token}", "/r/{token}")
 
 
 def _generic_schema() -> dict[str, Any]:
@@ -137,6 +138,8 @@ def other_operation(function: str, method: str, path: str) -> dict[str, Any]:
         return {"operationId": f"{method}{name}" + "".join(p["name"].title() for p in params), "parameters": params,
                 "security": [], "responses": {"200": {"description": "An HTML page"},
                                               "403": {"description": "The link is not genuine (HTML)"}}}  # fmt: skip
+    if path == "/salesforce/outbound/{touchpoint}":
+        return outbound_operation(params)
     operation: dict[str, Any] = {
         "operationId": f"{method}{name}" + "".join(p["name"].title() for p in params),
         "parameters": params,
@@ -153,6 +156,27 @@ def other_operation(function: str, method: str, path: str) -> dict[str, Any]:
             "schema": _object({"recipients": recipients}, ["recipients"], "SurveySend")}}}  # fmt: skip
         operation["responses"]["422"] = _json(_ref("Error"), "recipients is missing, empty or over the limit.")
     return operation
+
+
+def outbound_operation(params: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Salesforce Outbound Message: SOAP in, SOAP out, authenticated by the message's OrganizationId."""
+    def soap(description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"text/xml": {"schema": {"type": "string"}}}}
+
+    return {
+        "operationId": "postSalesforceOutboundMessage",
+        "summary": "A Salesforce Outbound Message (up to 100 Notifications): one survey invitation per recipient",
+        "parameters": [{**params[0], "description": "the touchpoint of the invitations (e.g. support)"}],
+        "security": [],
+        "requestBody": {"required": True, "content": {"text/xml": {"schema": {
+            "type": "string", "description": "SOAP 1.1 notifications of http://soap.sforce.com/2005/09/outbound"}}}},
+        "responses": {
+            "200": soap("notificationsResponse with Ack true: every Notification was queued, throttled or skipped"),
+            "400": soap("A SOAP Fault: not an Outbound Message (the faultstring says what is wrong)"),
+            "401": soap("A SOAP Fault: the OrganizationId is not the configured org (salesforce.organization_id)"),
+            "503": soap("A SOAP Fault: Salesforce could not be asked for the Contacts; it sends the message again"),
+        },
+    }  # fmt: skip
 
 
 def build(template: Template | None = None) -> dict[str, Any]:

@@ -54,7 +54,12 @@ def has_consent(event: ScoredEvent, config: FollowUpConfig, salesforce_consent: 
 
 def unsubscribe_url(public_url: str, email: str, key: str, lang: str) -> str:
     token = tokens.sign({"email": email, "lang": lang}, key, purpose=UNSUBSCRIBE_PURPOSE, ttl=UNSUBSCRIBE_TTL)
-    return f"{public_url.rstrip('/')}/unsubscribe?token={token}"
+    return f"{public_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def unsubscribe_headers(url: str) -> tuple[tuple[str, str], ...]:
+    """RFC 2369 / RFC 8058 headers: mail clients offer unsubscribe, and one POST to the URL opts out."""
+    return (("List-Unsubscribe", f"<{url}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
 
 
 def compose(event: ScoredEvent, config: FollowUpConfig, unsubscribe: str, review_url: str | None) -> Mail:
@@ -76,4 +81,4 @@ def compose(event: ScoredEvent, config: FollowUpConfig, unsubscribe: str, review
     parts.append("<p>" + e(closing).replace("\n", "<br>") + "</p>")
     parts.append(f'<hr><p style="font-size:small"><a href="{e(unsubscribe)}">{e(t["unsubscribe_label"])}</a></p>')
     document = f'<!doctype html><html lang="{language(r.locale)}"><body>{"".join(parts)}</body></html>'
-    return Mail((r.email,), t["subject"], "\n".join(lines), document)
+    return Mail((r.email,), t["subject"], "\n".join(lines), document, unsubscribe_headers(unsubscribe))

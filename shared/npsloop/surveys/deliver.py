@@ -38,10 +38,12 @@ def send_invitations(jobs: Sequence[tuple[str, Invitation]], config: NotifyConfi
     opted_out = ports.optouts.opted_out(invitation.email for _, invitation in jobs)
     done = ports.state.done(invitation.response_id for _, invitation in jobs)
     failed: set[str] = set()
+    seen: set[str] = set()  # the same invitation twice in one batch (a redelivered trigger) is handled once
     for mid, invitation in jobs:
         sid = invitation.survey_id
-        if DONE in done.get(invitation.response_id, set()):
+        if DONE in done.get(invitation.response_id, set()) or invitation.response_id in seen:
             continue
+        seen.add(invitation.response_id)
         if invitation.email.lower() in opted_out:
             ports.state.mark_done(invitation.response_id, DONE)
             logger.info("survey invitation skipped", extra={"survey_id": sid, "reason": "opted out"})

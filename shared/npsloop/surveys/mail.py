@@ -65,5 +65,5 @@ def compose(invitation: Invitation, config: SurveysConfig, public_url: str, key:
             f'<hr><p style="font-size:small"><a href="{e(unsubscribe)}">{e(shared["unsubscribe_label"])}</a></p>')
     document = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head>'
                 f'<body style="font:16px Arial,Helvetica,sans-serif;color:#1a1a1a">{body}</body></html>')  # fmt: skip
-    headers = (("List-Unsubscribe", f"<{unsubscribe}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-    return Mail((invitation.email,), t["subject"].format(company=config.company), text, document, headers)
+    return Mail((invitation.email,), t["subject"].format(company=config.company), text, document,
+                followup.unsubscribe_headers(unsubscribe))  # fmt: skip

@@ -45,25 +45,33 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"[:200]
 
 
-def _salesforce_opted_out(contact_ids: list[str], ports: SendPorts) -> set[str]:
-    """The 15-character ids among the Contacts that have HasOptedOutOfEmail (one query, split only by URI length)."""
+def contacts(select: str, contact_ids: list[str], ports: SendPorts, asked: str) -> dict[str, dict[str, Any]]:
+    """`select` (SELECT Id, ... FROM Contact) of these Contacts, by 15-character id (one query, split only by URI
+    length); empty when no org is configured. UpstreamUnavailableError (nothing queued) when Salesforce cannot be
+    asked."""
     ids = sorted({cid for c in contact_ids if (cid := salesforce_id(c, "003"))})
     if not ids or ports.salesforce is None:
-        return set()
+        return {}
     try:
         api = ports.salesforce()
-        records = [r for soql in chunked_queries("SELECT Id, HasOptedOutOfEmail FROM Contact", {"Id": ids})
+        records = [r for soql in chunked_queries(select, {"Id": ids})
                    for r in api.query(soql)]  # fmt: skip
     except SalesforceError as exc:
-        logger.warning("Salesforce opt-out check failed; nothing queued", extra={"code": exc.code})
-        raise UpstreamUnavailableError("Salesforce could not be asked whether the contacts opted out of email "
-                                       f"({exc.code}); nothing was queued, send again") from None  # fmt: skip
-    return {r["Id"][:15] for r in records if r.get("HasOptedOutOfEmail")}
+        logger.warning("Salesforce Contact lookup failed; nothing queued", extra={"code": exc.code, "asked": asked})
+        raise UpstreamUnavailableError(f"Salesforce could not be asked {asked} ({exc.code}); nothing was queued, "
+                                       "send again") from None  # fmt: skip
+    return {r["Id"][:15]: r for r in records}
+
+
+def _salesforce_opted_out(contact_ids: list[str], ports: SendPorts) -> set[str]:
+    """The 15-character ids among the Contacts that have HasOptedOutOfEmail."""
+    found = contacts("SELECT Id, HasOptedOutOfEmail FROM Contact", contact_ids, ports,
+                     "whether the contacts opted out of email")  # fmt: skip
+    return {cid for cid, r in found.items() if r.get("HasOptedOutOfEmail")}
 
 
 def send(body: bytes, config: NotifyConfig, ports: SendPorts, now: datetime | None = None) -> list[dict[str, Any]]:
-    if not (config.token_key and config.email.sender):
-        raise ConfigurationError("survey email needs notify.token_key and notify.email.sender in the npsloop secret")
+    """POST /surveys/send's body `{"recipients": [...]}`, each recipient checked and queued."""
     given = json_object(body).get("recipients")
     if not isinstance(given, list) or not given:
         raise UnprocessableError('recipients must be a non-empty array: {"recipients": [{"email": ...}, ...]}',
@@ -71,6 +79,17 @@ def send(body: bytes, config: NotifyConfig, ports: SendPorts, now: datetime | No
     if len(given) > MAX_RECIPIENTS:
         raise UnprocessableError(f"at most {MAX_RECIPIENTS} recipients per request, got {len(given)}",
                                  field="recipients")  # fmt: skip
+    return send_recipients(given, config, ports, now)
+
+
+def send_recipients(given: list[Any], config: NotifyConfig, ports: SendPorts, now: datetime | None = None,
+                    survey_ids: list[str | None] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Each recipient (a dict shaped like Recipient) checked and queued; the result per recipient, in order.
+
+    `survey_ids` fixes the survey id of recipients whose trigger may be delivered again (a Salesforce Notification
+    Id): send_survey then mails that invitation once even when the cooldown would let it through again."""
+    if not (config.token_key and config.email.sender):
+        raise ConfigurationError("survey email needs notify.token_key and notify.email.sender in the npsloop secret")
     results: list[dict[str, Any]] = []
     valid: list[tuple[int, Recipient]] = []
     for item in given:
@@ -89,7 +108,8 @@ def send(body: bytes, config: NotifyConfig, ports: SendPorts, now: datetime | No
         elif salesforce_id(r.contact_id, "003") in sf_opted_out:
             results[index] = _result(r.email, "opted_out", "HasOptedOutOfEmail is set on the Salesforce Contact")
         else:
-            invitation = Invitation(**r.model_dump(), survey_id=secrets.token_urlsafe(12))
+            fixed = survey_ids[index] if survey_ids else None
+            invitation = Invitation(**r.model_dump(), survey_id=fixed or secrets.token_urlsafe(12))
             days = config.surveys.cooldown(r.touchpoint)
             if ports.ledger.claim(r.email, r.touchpoint, invitation.survey_id, timedelta(days=days), now):
                 queued.append(invitation)
