@@ -40,7 +40,7 @@ class SalesforceErasure:
 def erase(api: SalesforceClient, email: str, response_ids: Sequence[str]) -> SalesforceErasure:
     address = email.strip()
     out = SalesforceErasure()
-    select = f"SELECT Id, {EXTERNAL_ID}, Score__c FROM {NPS_OBJECT}"  # noqa: S608 (constants; values escaped below)
+    select = f"SELECT Id, {EXTERNAL_ID}, Score__c FROM {NPS_OBJECT}"  # noqa: S608 # nosec B608 (constants; values escaped below)
     nps = _all(api, chunked_queries(select, {EMAIL_FIELD: [address], EXTERNAL_ID: list(response_ids)}))
     subjects = [subject_of(int(r["Score__c"]), r[EXTERNAL_ID]) for r in nps
                 if r.get("Score__c") is not None and classify(int(r["Score__c"])) is Category.DETRACTOR]  # fmt: skip
