@@ -13,7 +13,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_500_responses_through_faults_end_in_salesforce_exactly_once(tmp_path):
-    stack = start_local(tmp_path)
+    # the sync backs off 1 s, 2 s, 4 s ... instead of the default 5 s, 10 s, 20 s ...: a message that meets the 503s,
+    # the expired session and the ten refusals in one batch after another would otherwise wait out 320 s or more
+    stack = start_local(tmp_path, "--parameter", "SyncBackoffSeconds=1")
     try:
         faults = [
             {"status": 503, "errorCode": "SERVER_UNAVAILABLE", "seconds": 30},

@@ -15,12 +15,32 @@ from npsloop_local.ops import add_target_arguments
 from npsloop_local.stack import DEFAULT_SECRETS, LocalStack, StackConfigError, StackOptions
 
 
+def _parameters(given: list[str], command: str) -> dict[str, str] | None:
+    """`--parameter NAME=VALUE` options as a dict, or None (after saying why) when one is not NAME=VALUE."""
+    bad = [p for p in given if "=" not in p]
+    if bad:
+        print(f"npsloop {command}: --parameter takes NAME=VALUE, got {bad[0]!r}", file=sys.stderr)
+        return None
+    return dict(p.split("=", 1) for p in given)
+
+
 def _local(args: argparse.Namespace) -> int:
+    from npsloop_local.template import Template
+
     options = StackOptions(port=args.port, salesforce_port=args.salesforce_port, aws_port=args.aws_port,
                            state_dir=args.state_dir, api_keys=args.api_key, secrets_file=args.secrets,
                            allow_loopback_targets=args.allow_loopback_targets, mapping_file=args.mapping)  # fmt: skip
+    parameters = _parameters(args.parameter, "local")
+    if parameters is None:
+        return 2
+    template = Template()
+    unknown = sorted(set(parameters) - set(template.parameters))
+    if unknown:
+        print(f"npsloop local: template.yaml has no parameter {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    template.parameters.update(parameters)
     try:
-        stack = LocalStack(options)
+        stack = LocalStack(options, template)
     except StackConfigError as exc:
         print(f"npsloop local: {exc}", file=sys.stderr)
         return 2
@@ -125,14 +145,13 @@ def _chaos(args: argparse.Namespace) -> int:
     from npsloop_local.chaos import ChaosOptions, run
 
     kills = tuple(k for k in args.kill.split(",") if k)
-    bad = [p for p in args.parameter if "=" not in p]
-    if bad:
-        print(f"npsloop chaos: --parameter takes NAME=VALUE, got {bad[0]!r}", file=sys.stderr)
+    parameters = _parameters(args.parameter, "chaos")
+    if parameters is None:
         return 2
     return run(ChaosOptions(responses=args.responses, waves=args.waves, deadline_seconds=args.deadline,
                             outage_seconds=args.outage, burst=args.burst, kills=kills,
                             visibility_seconds=args.visibility, seed=args.seed,
-                            parameters=dict(p.split("=", 1) for p in args.parameter), log_path=args.log))  # fmt: skip
+                            parameters=parameters, log_path=args.log))  # fmt: skip
 
 
 def _hooks(args: argparse.Namespace) -> int:
@@ -237,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         help="let hooks target http://127.0.0.1 (for tests; nothing else private is admitted)",
     )
     local.add_argument("--mapping", type=Path, help="the field mapping document (default: mapping.default.json)")
+    local.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                       help="a template parameter instead of its default, e.g. SyncBackoffSeconds=1 (repeatable)")
     local.set_defaults(run=_local)
 
     send = commands.add_parser("send", help="POST a body to the local stack, signed as SOURCE signs")
