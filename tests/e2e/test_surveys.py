@@ -148,7 +148,9 @@ def test_send_three_one_throttled_scanner_burst_one_click_change_comment_and_a_f
     assert record(surveys, response_id)["Score__c"] == 8
 
     # screenshots: the two emails, and the thank-you page in both languages (a person's click in Chromium)
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     OUTPUT.mkdir(exist_ok=True)
     for lang, message in (("en", ada), ("de", jonas)):
@@ -164,7 +166,9 @@ def test_send_three_one_throttled_scanner_burst_one_click_change_comment_and_a_f
     browser.save_screenshot(str(OUTPUT / "survey-thanks-de.png"))
     browser.find_element(By.ID, "comment").send_keys("Sehr freundlich")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert "Vielen Dank für Ihren Kommentar" in browser.find_element(By.TAG_NAME, "h1").text
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(  # the next page loads
+        lambda b: "Vielen Dank für Ihren Kommentar" in b.find_element(By.TAG_NAME, "h1").text
+    )
     jonas_id = f"email:{survey_id(answer_links(jonas)[0])}"
     surveys.wait_for(lambda: (r := record(surveys, jonas_id)) and (r["Score__c"], r.get("Comment__c")) == (
         10, "Sehr freundlich"), 20, "the German answer with its comment")  # fmt: skip
