@@ -75,3 +75,6 @@ class FakeBus:
     def publish(self, facts):
         with self.lock:
             self.facts.extend(facts)
+
+    def publish_batched(self, kind, details):
+        self.publish([(kind, d) for d in details])

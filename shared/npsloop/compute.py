@@ -71,8 +71,8 @@ def score_batch(
         todo = [r for r in pending if counted.get(r.event.response.response_id, (0, None))[0] < r.event.revision]
         if attempt == 0 and counting.publishes_scored:
             analysis = analyzer.analyze([r.event.response for r in todo]) if analyzer else {}
-            bus.publish([("ResponseScored", _scored(r.event, analysis.get(r.event.response.response_id)))
-                         for r in todo])  # fmt: skip
+            bus.publish_batched("ResponseScored", [_scored(r.event, analysis.get(r.event.response.response_id))
+                                                   for r in todo])  # fmt: skip
         pending = []
         for group in _transactions(todo, counted, analysis, counting, segments or counting.segments):
             entries, moves = group

@@ -38,7 +38,8 @@ def delivery_from_http(event: Mapping[str, Any], source: str) -> Delivery:
 
 @dataclass(frozen=True)
 class Queued(Generic[M]):
-    """One SQS record carrying an EventBridge event: its detail parsed, and what redelivery and backoff need."""
+    """One response of an SQS record carrying an EventBridge event: its detail parsed, and what redelivery and backoff
+    need (shared by the responses of one batched event)."""
 
     message_id: str
     kind: str  # the event's detail-type, e.g. "ResponseScored"
@@ -49,16 +50,25 @@ class Queued(Generic[M]):
 
 
 def sqs_details(event: Mapping[str, Any], model: type[M]) -> tuple[list[Queued[M]], list[str]]:
-    """Each SQS record holding an EventBridge event, and the ids of records that do not (left for the DLQ)."""
+    """Each response of each SQS record holding an EventBridge event, and the ids of records that do not (left for the
+    DLQ). A batched event (detail `{"responses": [...]}`, EventBus.publish_batched) gives one Queued per response,
+    all with the record's message id; each one's `body` is the event as if published for that response alone (what
+    a dead letter keeps)."""
+    from npsloop.models import BATCH_KEY
+
     good: list[Queued[M]] = []
     poison: list[str] = []
     for record in event.get("Records", []):
         try:
             envelope = json.loads(record["body"])
-            detail = model.model_validate(envelope["detail"])
+            batch = envelope["detail"].get(BATCH_KEY) if isinstance(envelope["detail"], dict) else None
+            details = [model.model_validate(d) for d in batch] if batch is not None else [
+                model.model_validate(envelope["detail"])]  # fmt: skip
             receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
-            good.append(Queued(record["messageId"], envelope.get("detail-type", ""), detail, record["body"],
-                               record.get("receiptHandle", ""), receives))  # fmt: skip
+            good.extend(Queued(record["messageId"], envelope.get("detail-type", ""), detail,
+                               record["body"] if batch is None else json.dumps({**envelope, "detail": raw}),
+                               record.get("receiptHandle", ""), receives)
+                        for detail, raw in zip(details, batch or [None], strict=True))  # fmt: skip
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             logger.error("unreadable message left for the DLQ", extra={"message_id": record.get("messageId"),
                                                                        "problem": type(exc).__name__})  # fmt: skip

@@ -108,6 +108,7 @@ class CanonicalResponse(BaseModel):
 
 EVENT_SOURCE = "npsloop"
 SCHEMA_VERSION = "1"
+BATCH_KEY = "responses"  # the detail of an event about many responses: {"version": "1", "responses": [detail, ...]}
 
 
 class ResponseEvent(BaseModel):

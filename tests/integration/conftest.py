@@ -101,6 +101,15 @@ class Stack:
             if not got or len(out) >= max_messages:
                 return out
 
+    def queued_events(self, logical_id, max_messages=200):
+        """The events a queue holds, one per response: a batched event (detail {"responses": [...]}) is unpacked."""
+        out = []
+        for message in self.queue_messages(logical_id, max_messages):
+            event = json.loads(message["Body"])
+            batch = event["detail"].get("responses")
+            out.extend([{**event, "detail": d} for d in batch] if batch is not None else [event])
+        return out
+
     def sqs_event(self, logical_id, max_messages=200):
         """Receive what a rule delivered and wrap it as Lambda's SQS event."""
         from npsloop_local.pollers import lambda_record

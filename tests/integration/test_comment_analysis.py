@@ -1,7 +1,6 @@
 """compute_score on moto: themes and sentiment stored on the response, counted per category, sent downstream;
 a ledger read by two writers moves the counts once."""
 
-import json
 
 from compute_score import handler as compute
 
@@ -32,8 +31,7 @@ def test_themes_are_stored_counted_and_published_and_sentiment_is_not_invented(s
     assert month["theme_detractors_price"] == 1 and month["theme_detractors_support"] == 1
     assert month["theme_promoters_onboarding"] == 1
     assert stack.aggregate("campaign#spring", "quarter#2026-Q3")["promoters"] == 1
-    scored = {json.loads(m["Body"])["detail"]["response"]["response_id"]: json.loads(m["Body"])["detail"]
-              for m in stack.queue_messages("SyncQueue")}  # fmt: skip
+    scored = {e["detail"]["response"]["response_id"]: e["detail"] for e in stack.queued_events("SyncQueue")}
     assert scored["generic:t1"]["themes"] == ["price", "support"] and scored["generic:t1"]["sentiment"] is None
     assert scored["generic:t2"]["themes"] == ["onboarding"]
 

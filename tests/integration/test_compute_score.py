@@ -39,7 +39,7 @@ def test_counts_by_segment_and_period_and_publishes_scored(stack, context):
     assert stack.aggregate("overall#all", "week#2026-W33")["responses"] == 5
     assert stack.aggregate("touchpoint#support", "month#2026-08")["detractors"] == 1
     assert stack.aggregate("source#generic", "day#2026-08-15")["promoters"] == 2
-    scored = [json.loads(m["Body"]) for m in stack.queue_messages("SyncQueue")]
+    scored = stack.queued_events("SyncQueue")
     assert {e["detail-type"] for e in scored} == {"ResponseScored"}
     assert sorted(e["detail"]["category"] for e in scored) == [
         "Detractor",
@@ -48,7 +48,9 @@ def test_counts_by_segment_and_period_and_publishes_scored(stack, context):
         "Promoter",
         "Promoter",
     ]
-    assert len(stack.queue_messages("NotifyQueue")) == 5
+    notified = stack.queue_messages("NotifyQueue")
+    assert len(notified) == 1  # one event for the batch: EventBridge bills per entry and 64 KB
+    assert len(json.loads(notified[0]["Body"])["detail"]["responses"]) == 5
 
 
 def test_redelivered_batch_counts_nothing_twice(stack, context):

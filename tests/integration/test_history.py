@@ -88,8 +88,8 @@ def test_import_on_moto_counts_each_row_once_without_alerts(stack, context, tmp_
         counted = stack.aggregate("source#delighted", f"month#{month}")
         assert {k: counted.get(k, 0) for k in ("responses", "promoters", "passives", "detractors")} == {
             k: by_month[(month, k)] for k in ("responses", "promoters", "passives", "detractors")}  # fmt: skip
-    scored = stack.queue_messages("NotifyQueue", max_messages=50)
-    assert scored and all(json.loads(m["Body"])["detail"]["historical"] for m in scored)
+    scored = stack.queued_events("NotifyQueue", max_messages=50)
+    assert scored and all(e["detail"]["historical"] for e in scored)
     again = import_csv(target(stack), path, "delighted", progress=False)  # idempotent
     assert again.counts == Counter({"duplicate": 300})
 

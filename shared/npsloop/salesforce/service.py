@@ -14,6 +14,7 @@ from npsloop.envelopes import Queued
 from npsloop.models import LinkedEvent, ScoredEvent
 from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
 from npsloop.salesforce.sync import (
+    COLLECTION_SIZE,
     LookupPlan,
     Match,
     SyncConfig,
@@ -84,7 +85,32 @@ def account_nps(
 def sync_messages(
     queued: Sequence[Queued[ScoredEvent]], ports: SyncPorts, config: SyncConfig, pacing: Pacing
 ) -> set[str]:
-    """Returns the ids of messages that must come back; records refused for good count as processed once in the DLQ."""
+    """Returns the ids of messages that must come back; records refused for good count as processed once in the DLQ.
+
+    A message holds one response or a batched event of many; they are synced in chunks of whole messages of about
+    COLLECTION_SIZE responses, each chunk in two calls.
+    """
+    failed: set[str] = set()
+    for chunk in _chunks(queued):
+        failed |= _sync_chunk(chunk, ports, config, pacing)
+    return failed
+
+
+def _chunks(queued: Sequence[Queued[ScoredEvent]]) -> list[list[Queued[ScoredEvent]]]:
+    chunks: list[list[Queued[ScoredEvent]]] = []
+    by_message: dict[str, list[Queued[ScoredEvent]]] = {}
+    for q in queued:
+        by_message.setdefault(q.message_id, []).append(q)
+    for items in by_message.values():
+        if not chunks or len(chunks[-1]) + len(items) > COLLECTION_SIZE:
+            chunks.append([])
+        chunks[-1].extend(items)
+    return chunks
+
+
+def _sync_chunk(
+    queued: Sequence[Queued[ScoredEvent]], ports: SyncPorts, config: SyncConfig, pacing: Pacing
+) -> set[str]:
     if not queued:
         return set()
     if ports.api.usage and ports.api.usage[0] >= pacing.api_share * ports.api.usage[1]:
@@ -116,8 +142,8 @@ def sync_messages(
                        extra={"code": exc.code, "status": exc.status, "messages": len(queued)})  # fmt: skip
         return _retry_later(queued, ports, pacing)
 
-    facts = [("ResponseLinked", linked(latest[rid], m).model_dump(mode="json")) for rid, m in outcome.synced.items()]
-    ports.bus.publish(facts)
+    ports.bus.publish_batched("ResponseLinked", [linked(latest[rid], m).model_dump(mode="json")
+                                                 for rid, m in outcome.synced.items()])  # fmt: skip
     for rid, m in outcome.synced.items():
         ports.responses.record_link(rid, latest[rid].revision, contact_id=m.contact_id, account_id=m.account_id,
                                     record_id=outcome.record_ids.get(rid))  # fmt: skip
@@ -140,8 +166,9 @@ def sync_messages(
 def _retry_later(
     queued: Sequence[Queued[ScoredEvent]], ports: SyncPorts, pacing: Pacing, hold: int | None = None
 ) -> set[str]:
-    """Back off: each message stays invisible for a time that doubles with its receive count."""
-    ports.queue.hold([(q.receipt_handle, hold if hold is not None else
-                       backoff_seconds(q.receive_count, pacing.backoff_seconds, pacing.backoff_max_seconds))
-                      for q in queued])  # fmt: skip
+    """Back off: each message stays invisible for a time that doubles with its receive count (the responses of one
+    batched event share their message)."""
+    ports.queue.hold(list({q.receipt_handle: hold if hold is not None else
+                           backoff_seconds(q.receive_count, pacing.backoff_seconds, pacing.backoff_max_seconds)
+                           for q in queued}.items()))  # fmt: skip
     return {q.message_id for q in queued}
