@@ -3,14 +3,20 @@
 import threading
 from collections import Counter, defaultdict
 
+from npsloop.aggregation import SEGMENTS
+from npsloop.compute import Change
 from npsloop.models import iso
-from npsloop.stores.responses import StoredResponse
+from npsloop.stores.responses import Counting, StoredResponse, basis_attributes
 
 
 class FakeResponseStore:
-    def __init__(self):
+    """The Responses table and its stream: every stored revision becomes a Change with the old and new images."""
+
+    def __init__(self, counting=None):
         self.items = {}
-        self.ledger_items = defaultdict(dict)
+        self.images = {}
+        self.stream = []
+        self.counting = counting or Counting(SEGMENTS)
         self.lock = threading.Lock()
 
     def get(self, response_id):
@@ -31,37 +37,38 @@ class FakeResponseStore:
                 return False
             self.items[response.response_id] = StoredResponse(
                 response, revision, response.content_hash(), iso(response.version_at(received_at)), iso(received_at),
-                published=False, historical=historical)  # fmt: skip
+                historical=historical)  # fmt: skip
+            image = {"response_id": {"S": response.response_id}, "data": {"S": response.model_dump_json()},
+                     "revision": {"N": str(revision)}, "received_at": {"S": iso(received_at)},
+                     "historical": {"BOOL": historical},
+                     **basis_attributes(self.counting.basis(response, received_at))}  # fmt: skip
+            self.stream.append(Change(f"e{len(self.stream)}", str(len(self.stream)), self.images.get(
+                response.response_id), image))  # fmt: skip
+            self.images[response.response_id] = image
             return True
 
-    def mark_published(self, response_id, revision):
-        with self.lock:
-            current = self.items[response_id]
-            if current.revision == revision:
-                self.items[response_id] = StoredResponse(**{**current.__dict__, "published": True})
-
-    def revisions(self, response_ids):
-        with self.lock:
-            return {rid: self.items[rid].revision for rid in response_ids if rid in self.items}
-
-    def ledgers(self, response_ids, ledger):
-        return {rid: self.ledger_items[ledger][rid] for rid in response_ids if rid in self.ledger_items[ledger]}
+    def set_sentiment(self, found):
+        list(found)
 
 
 class FakeAggregateStore:
-    def __init__(self, responses):
-        self.responses = responses
-        self.counts = defaultdict(Counter)
+    """Counts and chunk markers, as AggregateStore.count moves them."""
 
-    def apply(self, ledger, entries, moves):
-        counted = self.responses.ledger_items[ledger]
-        if any(counted.get(e.response_id, (0, None))[0] >= e.revision for e in entries):
-            return False
-        for e in entries:
-            counted[e.response_id] = (e.revision, e.contribution)
+    def __init__(self):
+        self.counts = defaultdict(Counter)
+        self.markers = {}
+
+    def count(self, records, moves):
+        if records[0] in self.markers:
+            return self.markers[records[0]]
+        self.markers[records[0]] = list(records)
         for key, counter in moves.items():
             self.counts[(key.pk, key.sk)].update(counter)
         return True
+
+    def continue_marker(self, records):
+        if records:
+            self.markers[records[0]] = list(records)
 
     def get(self, pk, sk):
         return dict(self.counts[(pk, sk)])

@@ -1,25 +1,15 @@
-"""ResponseReceived and ResponseLinked from SQS: count each response exactly once; publish ResponseScored."""
+"""The Responses table's stream: count each change exactly once; publish ResponseScored for each new revision."""
 
 from aws_lambda_powertools import Logger
 
 from npsloop import wiring
-from npsloop.compute import COUNTING, RESPONSES, Received, score_batch
-from npsloop.envelopes import batch_response, sqs_details
-from npsloop.models import ResponseEvent
+from npsloop.compute import changes, count_changes
 
 logger = Logger(service="npsloop")
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: object) -> dict:
-    queued, failed = sqs_details(event, ResponseEvent)
     responses, aggregates, bus = wiring.score()
-    for kind, counting in COUNTING.items():
-        batch = [Received(q.message_id, q.detail) for q in queued if q.kind == kind]
-        if batch and counting is RESPONSES:
-            failed.extend(score_batch(batch, responses, aggregates, bus, counting, wiring.analyzer(),
-                                      wiring.counted_segments()))  # fmt: skip
-        elif batch:
-            failed.extend(score_batch(batch, responses, aggregates, bus, counting))
-    failed.extend(q.message_id for q in queued if q.kind not in COUNTING)
-    return batch_response(failed)
+    retry_from = count_changes(changes(event), aggregates, bus, responses, wiring.sentiment())
+    return {"batchItemFailures": [{"itemIdentifier": retry_from}] if retry_from else []}

@@ -12,7 +12,7 @@ logger = Logger(service="npsloop")
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: object) -> dict:
     jobs, poison = sqs_fetch_jobs(event)
-    settings, archive, store, bus, queue = wiring.fetch()
-    failed = fetch_batch(jobs, secret=wiring.secret(settings.secret_arn), archive=archive, store=store, bus=bus,
+    settings, archive, store, queue = wiring.fetch()
+    failed = fetch_batch(jobs, secret=wiring.secret(settings.secret_arn), archive=archive, store=store,
                          queue=queue, mappings=lambda: wiring.mapping(settings.mapping_parameter))  # fmt: skip
     return batch_response(failed | set(poison))

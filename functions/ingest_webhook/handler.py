@@ -16,9 +16,9 @@ logger = Logger(service="npsloop")
 
 @app.post("/webhooks/<source>")
 def post_webhook(source: str) -> Response:
-    settings, archive, store, bus, fetch_queue = wiring.ingest()
+    settings, archive, store, fetch_queue = wiring.ingest()
     delivery = delivery_from_http(app.current_event.raw_event, source)
-    outcome = receive(delivery, secret=wiring.secret(settings.secret_arn), archive=archive, store=store, bus=bus,
+    outcome = receive(delivery, secret=wiring.secret(settings.secret_arn), archive=archive, store=store,
                       fetch_queue=fetch_queue, mappings=lambda: wiring.mapping(settings.mapping_parameter),
                       max_body=settings.max_body_bytes)  # fmt: skip
     return json_response(outcome.status, outcome.body)

@@ -72,15 +72,54 @@ def _increments(score: int, themes: Iterable[str] = ()) -> Counter:
     return counter
 
 
-def deltas(old: Mapping | None, new: Mapping) -> dict[AggregateKey, Counter]:
-    """Counter moves per aggregate item to go from the `old` contribution (None: not counted yet) to `new`."""
+def deltas(old: Mapping | None, new: Mapping | None) -> dict[AggregateKey, Counter]:
+    """Counter moves per aggregate item to go from the `old` contribution (None: not counted yet) to `new` (None: no
+    longer counted)."""
     moves: dict[AggregateKey, Counter] = defaultdict(Counter)
-    for key in new["keys"]:
+    for key in new["keys"] if new else ():
         moves[AggregateKey(*key)].update(_increments(new["score"], new.get("themes", ())))
     if old:
         for key in old["keys"]:
             moves[AggregateKey(*key)].subtract(_increments(old["score"], old.get("themes", ())))
     return {k: Counter({a: n for a, n in c.items() if n}) for k, c in moves.items() if any(c.values())}
+
+
+class Basis(NamedTuple):
+    """What a stored response counts for, as the Responses item holds it beside the answer (so an erased answer
+    still counts): its score, the time it counts at, its segment values, its comment's themes, and the account the
+    sync matched it to."""
+
+    score: int
+    at: datetime
+    segments: Mapping[str, str]
+    themes: tuple[str, ...] = ()
+    account_id: str | None = None
+
+
+ACCOUNT_PERIODS = ("month",)  # the matched account is counted by month
+
+
+def basis_of(response: CanonicalResponse, received_at: datetime, segments: Iterable[str], themes: Iterable[str] = (),
+             account_id: str | None = None) -> Basis:  # fmt: skip
+    """The basis of a revision, as its writer stores it: counted at responded_at, else when it was received."""
+    at = response.responded_at or utc(received_at)
+    return Basis(response.score, utc(at), segment_values(response, segments), tuple(sorted(themes)), account_id)
+
+
+def contributions(basis: Basis | None) -> tuple[dict | None, dict | None]:
+    """(the response's contribution to its segments, with its themes; to its matched account, without)."""
+    if basis is None:
+        return None, None
+    main = contribution(basis.score, keys_for(basis.segments, basis.at), basis.themes)
+    account = (contribution(basis.score, keys_for({"account": basis.account_id}, basis.at, ACCOUNT_PERIODS))
+               if basis.account_id else None)  # fmt: skip
+    return main, account
+
+
+def basis_moves(old: Basis | None, new: Basis | None) -> dict[AggregateKey, Counter]:
+    """Counter moves for a response whose stored basis went from `old` to `new` (None: not stored)."""
+    (old_main, old_account), (new_main, new_account) = contributions(old), contributions(new)
+    return merge([deltas(old_main, new_main), deltas(old_account, new_account)])
 
 
 def merge(all_moves: Iterable[Mapping[AggregateKey, Counter]]) -> dict[AggregateKey, Counter]:

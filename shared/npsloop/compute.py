@@ -1,139 +1,136 @@
-"""compute_score's work: classify each response, publish ResponseScored, count it exactly once in the aggregates."""
+"""compute_score's work: count every change of the Responses table exactly once; publish ResponseScored for each new
+revision.
+
+The table's stream (NEW_AND_OLD_IMAGES) hands over each write, in order per item: a new revision (ingest), the
+account the sync matched (sync_salesforce), a basis `npsloop reaggregate` rewrote, an erasure (which keeps the
+basis). Each moves the aggregates from the old image's basis to the new one's (npsloop.aggregation.basis_moves), so
+the Aggregates table always equals the sum of what the stored items count for.
+
+Exactly once: the records that move something are counted in chunks of consecutive records; a chunk's counts move
+in one transaction with a marker named after its first record that lists its records. Lambda hands a failed batch
+over again from its first record, or from the record compute_score names (always the first of a chunk not
+counted), so a chunk handed over again starts where a marker is, and the marker says which records it counted.
+ResponseScored goes out before counting, so a crash after counting cannot lose it; its consumers are idempotent
+per response and revision.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from npsloop.aggregation import PERIODS, SEGMENTS, contribution, deltas, keys_for, merge, period_labels, segment_values
-from npsloop.analysis.service import Analysis, Analyzer
-from npsloop.models import ResponseEvent, ScoredEvent, iso
-from npsloop.stores.aggregates import MAX_TRANSACTION_ITEMS, AggregateStore, LedgerEntry
+from npsloop.aggregation import AggregateKey, basis_moves, merge
+from npsloop.analysis.service import SentimentPort
+from npsloop.models import CanonicalResponse, ScoredEvent
+from npsloop.scoring import classify
+from npsloop.stores.aggregates import MAX_TRANSACTION_ITEMS, AggregateStore
 from npsloop.stores.bus import EventBus
-from npsloop.stores.responses import ResponseStore
+from npsloop.stores.responses import ResponseStore, basis_from
 
 logger = Logger(child=True)
 ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
-class Counting:
-    """What one kind of event is counted for: its ledger on the response, its segments and periods."""
+class Change:
+    """One stream record of the Responses table."""
 
-    ledger: str
-    segments: tuple[str, ...]
-    periods: tuple[str, ...]
-    publishes_scored: bool  # ResponseReceived: also classify, analyse the comment and publish ResponseScored
+    event_id: str
+    sequence: str  # its SequenceNumber: what a partial batch failure names
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
 
+    @property
+    def response_id(self) -> str:
+        return (self.new or self.old or {}).get("response_id", {}).get("S", "")
 
-# ResponseReceived: every segment known at ingest. ResponseLinked: the account the sync matched, by month.
-RESPONSES = Counting("counted", SEGMENTS, PERIODS, publishes_scored=True)
-ACCOUNTS = Counting("account_counted", ("account",), ("month",), publishes_scored=False)
-COUNTING = {"ResponseReceived": RESPONSES, "ResponseLinked": ACCOUNTS}
-
-
-@dataclass(frozen=True)
-class Received:
-    message_id: str
-    event: ResponseEvent
+    @property
+    def new_revision(self) -> bool:
+        """A revision stored now (not a link, a rewritten basis or an erasure of one already stored)."""
+        return bool(self.new and "data" in self.new) and _revision(self.new) != _revision(self.old)
 
 
-def score_batch(
-    batch: Sequence[Received],
-    responses: ResponseStore,
-    aggregates: AggregateStore,
-    bus: EventBus,
-    counting: Counting = RESPONSES,
-    analyzer: Analyzer | None = None,
-    segments: Sequence[str] | None = None,
-) -> set[str]:
-    """Process one SQS batch; returns the message ids that failed and must come back.
-
-    Exactly once: a response's ledger (the revision and contribution it is counted with) changes in the same
-    transaction as the counts, on condition that it is still what was read, so a message seen twice, an older
-    revision arriving late, two revisions counted at once, or a crash between two writes never counts a response
-    twice. ResponseScored goes out before counting, so a crash after counting cannot lose it; consumers are
-    idempotent per response and revision. The comment's themes and sentiment are found once, sent with
-    ResponseScored and stored with the ledger.
-    """
-    latest: dict[str, Received] = {}
-    for item in batch:
-        current = latest.get(item.event.response.response_id)
-        if current is None or item.event.revision > current.event.revision:
-            latest[item.event.response.response_id] = item
-    pending = list(latest.values())
-    failed: set[str] = set()
-    analysis: dict[str, Analysis] = {}
-    for attempt in range(ATTEMPTS):
-        counted = responses.ledgers([r.event.response.response_id for r in pending], counting.ledger)
-        todo = [r for r in pending if counted.get(r.event.response.response_id, (0, None))[0] < r.event.revision]
-        if attempt == 0 and counting.publishes_scored:
-            analysis = analyzer.analyze([r.event.response for r in todo]) if analyzer else {}
-            bus.publish_batched("ResponseScored", [_scored(r.event, analysis.get(r.event.response.response_id))
-                                                   for r in todo])  # fmt: skip
-        pending = []
-        for group in _transactions(todo, counted, analysis, counting, segments or counting.segments):
-            entries, moves = group
-            if not aggregates.apply(counting.ledger, entries, merge(m for m in moves)):
-                pending.extend(r for r in todo if r.event.response.response_id in {e.response_id for e in entries})
-        if not pending:
-            break
-        logger.info("aggregate transaction conflicted; retrying", extra={"responses": len(pending)})
-    else:
-        failed = {r.message_id for r in pending}
-    if failed:
-        ids = {r.event.response.response_id for r in pending}
-        failed |= {item.message_id for item in batch if item.event.response.response_id in ids}
-    return failed
+def changes(event: Mapping[str, Any]) -> list[Change]:
+    """The records of a DynamoDB stream event, in order."""
+    return [Change(r["eventID"], r["dynamodb"]["SequenceNumber"], r["dynamodb"].get("OldImage"),
+                   r["dynamodb"].get("NewImage")) for r in event.get("Records", [])]  # fmt: skip
 
 
-def _scored(event: ResponseEvent, analysis: Analysis | None) -> dict:
-    analysis = analysis or Analysis()
-    return ScoredEvent(**dict(event), category=event.response.category, themes=list(analysis.themes),
-                       sentiment=analysis.sentiment).model_dump(mode="json")  # fmt: skip
+def count_changes(
+    batch: Sequence[Change], aggregates: AggregateStore, bus: EventBus, responses: ResponseStore,
+    sentiment: SentimentPort | None = None,
+) -> str | None:  # fmt: skip
+    """Publish, then count; returns the sequence number Lambda must hand the batch over again from (None: done)."""
+    scored = [_scored(c) for c in batch if c.new_revision]
+    if scored:
+        scored = _with_sentiment(scored, sentiment, responses)
+        bus.publish_batched("ResponseScored", [e.model_dump(mode="json") for e in scored])
+    moving = [(c, m) for c in batch if (m := basis_moves(basis_from(c.old), basis_from(c.new)))]
+    done = 0
+    while done < len(moving):
+        chunk = _chunk(moving, done)
+        records = [c.event_id for c, _ in chunk]
+        for _ in range(ATTEMPTS):
+            outcome = aggregates.count(records, merge(m for _, m in chunk))
+            if outcome is not False:
+                break
+            logger.info("aggregate transaction collided; trying again", extra={"records": len(records)})
+        else:
+            return chunk[0][0].sequence
+        if outcome is True:
+            done += len(chunk)
+            continue
+        counted = list(outcome)  # counted before: skip what the marker lists, and name the rest for the next batch
+        skipped = 0
+        while done < len(moving) and skipped < len(counted) and moving[done][0].event_id == counted[skipped]:
+            done, skipped = done + 1, skipped + 1
+        if not skipped:  # a marker always lists its own first record: this is not a chunk counted before
+            raise RuntimeError("a chunk marker does not list the record it is named after")
+        if done == len(moving):
+            aggregates.continue_marker(counted[skipped:])
+        logger.info("chunk counted before; skipped", extra={"records": skipped})
+    if moving:
+        logger.info("changes counted", extra={"records": len(batch), "moving": len(moving), "scored": len(scored)})
+    return None
 
 
-def response_attributes(event: ResponseEvent, analysis: Analysis | None) -> dict:
-    """What compute_score stores on the Responses item besides the ledger: the category, the month and time it
-    counts at (the ByMonth index that exports and the dashboard read), the themes and the sentiment."""
-    analysis = analysis or Analysis()
-    return {"category": event.response.category.value, "period_month": period_labels(event.period_time)["month"],
-            "period_at": iso(event.period_time), "themes": list(analysis.themes),
-            "sentiment": analysis.sentiment}  # fmt: skip
+def _chunk(moving: Sequence[tuple[Change, Mapping[AggregateKey, Any]]], start: int) -> list:
+    """The longest run of changes from `start` whose aggregate items and marker fit one transaction."""
+    keys: set[AggregateKey] = set()
+    end = start
+    while end < len(moving) and (end == start or len(keys | moving[end][1].keys()) + 1 <= MAX_TRANSACTION_ITEMS):
+        keys |= moving[end][1].keys()
+        end += 1
+    return list(moving[start:end])
 
 
-def contribution_of(
-    event: ResponseEvent, counting: Counting, segments: Sequence[str] | None = None, themes: Sequence[str] = ()
-) -> dict:
-    """The aggregate items one revision of a response counts in, with its score (and its comment's themes)."""
-    values = segment_values(event.response, segments or counting.segments)
-    return contribution(event.response.score, keys_for(values, event.period_time, counting.periods), themes)
+def _revision(image: Mapping[str, Any] | None) -> int:
+    return int(image["revision"]["N"]) if image and "revision" in image else 0
 
 
-def _transactions(
-    todo: Sequence[Received], counted: dict, analysis: dict[str, Analysis], counting: Counting, segments: Sequence[str]
-) -> list[tuple[list[LedgerEntry], list]]:
-    """Group responses so each group's ledgers plus its distinct aggregate items fit in one transaction."""
-    groups: list[tuple[list[LedgerEntry], list]] = []
-    entries: list[LedgerEntry] = []
-    moves: list = []
-    keys: set = set()
-    for item in todo:
-        event = item.event
-        rid = event.response.response_id
-        found = analysis.get(rid)
-        new = contribution_of(event, counting, segments, found.themes if found else ())
-        previous = counted.get(rid, (0, None))[1]
-        move = deltas(previous, new)
-        if entries and len(entries) + 1 + len(keys | move.keys()) > MAX_TRANSACTION_ITEMS:
-            groups.append((entries, moves))
-            entries, moves, keys = [], [], set()
-        attributes = response_attributes(event, found) if counting.publishes_scored else None
-        entries.append(LedgerEntry(rid, event.revision, new, previous, attributes))
-        moves.append(move)
-        keys |= move.keys()
-    if entries:
-        groups.append((entries, moves))
-    return groups
+def _scored(change: Change) -> ScoredEvent:
+    image = change.new or {}
+    response = CanonicalResponse.model_validate_json(image["data"]["S"])
+    basis = basis_from(image)
+    return ScoredEvent(revision=_revision(image), received_at=image["received_at"]["S"],
+                       historical=image.get("historical", {}).get("BOOL", False), response=response,
+                       category=classify(response.score), themes=list(basis.themes) if basis else [])  # fmt: skip
+
+
+def _with_sentiment(scored: list[ScoredEvent], sentiment: SentimentPort | None, responses: ResponseStore
+                    ) -> list[ScoredEvent]:  # fmt: skip
+    """Ask Comprehend about the comments (when it is on) and store what it found with each revision."""
+    commented = [e for e in scored if e.response.comment]
+    if sentiment is None or not commented:
+        return scored
+    from npsloop.analysis.themes import guess_language
+
+    found = sentiment.detect([(guess_language(e.response.comment, e.response.locale), e.response.comment or "")
+                              for e in commented])  # fmt: skip
+    by_id = {e.response.response_id: s for e, s in zip(commented, found, strict=True) if s}
+    responses.set_sentiment((e.response.response_id, e.revision, by_id[e.response.response_id])
+                            for e in commented if e.response.response_id in by_id)  # fmt: skip
+    return [e.model_copy(update={"sentiment": by_id.get(e.response.response_id)}) for e in scored]

@@ -18,20 +18,30 @@ class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
-class IngestSettings(_Settings):
+class _WriterSettings(_Settings):
+    """What every function that stores responses needs: each revision is stored with what it counts for."""
+
     responses_table: str
+    custom_segments: str = ""  # comma-separated attribute names counted as segments besides the built-in ones
+    theme_taxonomy: str = ""  # JSON laid over the default taxonomy (npsloop.analysis.themes.Taxonomy.configured)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        from npsloop.aggregation import counted_segments
+
+        return counted_segments(s.strip() for s in self.custom_segments.split(","))
+
+
+class IngestSettings(_WriterSettings):
     archive_bucket: str
-    event_bus_name: str
     secret_arn: str
     fetch_queue_url: str
     mapping_parameter: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
 
 
-class FetchSettings(_Settings):
-    responses_table: str
+class FetchSettings(_WriterSettings):
     archive_bucket: str
-    event_bus_name: str
     secret_arn: str
     fetch_queue_url: str
     mapping_parameter: str | None = None
@@ -41,15 +51,7 @@ class ScoreSettings(_Settings):
     responses_table: str
     aggregates_table: str
     event_bus_name: str
-    custom_segments: str = ""  # comma-separated attribute names counted as segments besides the built-in ones
-    theme_taxonomy: str = ""  # JSON laid over the default taxonomy (npsloop.analysis.themes.Taxonomy.configured)
     sentiment_analysis: str = "off"  # "comprehend" to ask Amazon Comprehend
-
-    @property
-    def segments(self) -> tuple[str, ...]:
-        from npsloop.aggregation import counted_segments
-
-        return counted_segments(s.strip() for s in self.custom_segments.split(","))
 
 
 class ReportsSettings(_Settings):
@@ -134,14 +136,12 @@ class SendSurveySettings(_Settings):
     public_api_url: str | None = None  # the secret's notify.public_url wins (a custom domain)
 
 
-class AnswerSurveySettings(_Settings):
+class AnswerSurveySettings(_WriterSettings):
     """Both the answer pages and record_click: they record through ingest."""
 
     secret_arn: str
     notify_table: str
-    responses_table: str
     archive_bucket: str
-    event_bus_name: str
     click_queue_url: str
 
 

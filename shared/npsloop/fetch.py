@@ -15,7 +15,6 @@ from npsloop.models import FetchJob
 from npsloop.secrets import AppSecret
 from npsloop.sources import adapter
 from npsloop.stores.archive import RawArchive
-from npsloop.stores.bus import EventBus
 from npsloop.stores.fetch_queue import FetchQueue
 from npsloop.stores.queue import backoff_seconds
 from npsloop.stores.responses import ResponseStore
@@ -35,7 +34,7 @@ class Queued:
 
 def fetch_batch(
     batch: Sequence[Queued], *, secret: AppSecret, mappings: Callable[[], MappingDocument], archive: RawArchive,
-    store: ResponseStore, bus: EventBus, queue: FetchQueue,
+    store: ResponseStore, queue: FetchQueue,
 ) -> set[str]:  # fmt: skip
     """Fetch and record each job; returns the message ids to try again.
 
@@ -63,7 +62,7 @@ def fetch_batch(
                                                             "key": job.archive_key})  # fmt: skip
             continue
         try:
-            record(response, job.received_at, store=store, bus=bus, historical=job.historical)
+            record(response, job.received_at, store=store, historical=job.historical)
         except Exception as exc:
             logger.warning("recording a fetched response failed; will retry",
                            extra={"response_id": job.response_id, "problem": type(exc).__name__})  # fmt: skip

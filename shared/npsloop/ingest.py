@@ -1,5 +1,6 @@
-"""ingest_webhook's work: archive, authenticate, parse, store idempotently, publish ResponseReceived (or queue the ids
-of tools that send only ids); also the path replay takes through archived deliveries."""
+"""ingest_webhook's work: archive, authenticate, parse, store idempotently (the Responses table's stream then brings
+the stored revision to compute_score), or queue the ids of tools that send only ids; also the path replay takes
+through archived deliveries."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from aws_lambda_powertools import Logger
 
 from npsloop.errors import ConfigurationError, NoNpsAnswerError, NpsloopError, PayloadTooLargeError, UnprocessableError
 from npsloop.mapping import MappingDocument
-from npsloop.models import CanonicalResponse, FetchJob, ResponseEvent, iso
+from npsloop.models import CanonicalResponse, FetchJob, iso
 from npsloop.secrets import AppSecret
 from npsloop.sources import Delivery, adapter
 from npsloop.sources.base import require_media_type
 from npsloop.stores.archive import RawArchive
-from npsloop.stores.bus import EventBus
 from npsloop.stores.fetch_queue import FetchQueue
 from npsloop.stores.responses import ERASED, ResponseStore
 
@@ -49,7 +49,7 @@ def handshake(source: str) -> Outcome:
 
 
 def receive(
-    delivery: Delivery, *, secret: AppSecret, archive: RawArchive, store: ResponseStore, bus: EventBus, max_body: int,
+    delivery: Delivery, *, secret: AppSecret, archive: RawArchive, store: ResponseStore, max_body: int,
     fetch_queue: FetchQueue | None = None, mappings: Mappings = no_mapping,
 ) -> Outcome:  # fmt: skip
     """Handle one webhook delivery; every failure a sender can cause raises an NpsloopError with a 4xx status."""
@@ -62,12 +62,12 @@ def receive(
     if auth_error is not None:
         logger.info("delivery refused", extra={"source": delivery.source, "status": auth_error.status, "key": key})
         raise auth_error
-    return process(delivery, key, archive=archive, store=store, bus=bus, max_body=max_body, fetch_queue=fetch_queue,
+    return process(delivery, key, archive=archive, store=store, max_body=max_body, fetch_queue=fetch_queue,
                    mappings=mappings)  # fmt: skip
 
 
 def process(
-    delivery: Delivery, key: str, *, archive: RawArchive, store: ResponseStore, bus: EventBus, max_body: int,
+    delivery: Delivery, key: str, *, archive: RawArchive, store: ResponseStore, max_body: int,
     fetch_queue: FetchQueue | None, mappings: Mappings = no_mapping, historical: bool = False,
 ) -> Outcome:  # fmt: skip
     """Parse an authentic, archived delivery and record it: live traffic and `npsloop replay` both come here.
@@ -99,15 +99,16 @@ def process(
         fetch_queue.enqueue(job)
         logger.info("response queued for fetching", extra={"response_id": job.response_id, "key": key})
         return Outcome(202, {"queued": job.response_id})
-    return record(parsed, delivery.received_at, store=store, bus=bus, historical=historical)
+    return record(parsed, delivery.received_at, store=store, historical=historical)
 
 
 def record(
-    response: CanonicalResponse, received_at: datetime, *, store: ResponseStore, bus: EventBus, historical: bool = False
+    response: CanonicalResponse, received_at: datetime, *, store: ResponseStore, historical: bool = False
 ) -> Outcome:
-    """Store a response idempotently and publish it: duplicates publish nothing, older versions are stale.
+    """Store a response idempotently: a duplicate changes nothing, an older version is stale, a newer one is the next
+    revision. The stored write is what compute_score counts (the table's stream); nothing else is published.
 
-    `historical` (imports, old replays) is carried in the event: counted and synced, but no alert or task.
+    `historical` (imports, old replays) is stored with it: counted and synced, but no alert or task.
     A response erased by `npsloop erase` is not stored again: the answer is 200 `{"erased": true}`.
     """
     new_hash = response.content_hash()
@@ -118,12 +119,7 @@ def record(
             logger.info("delivery of an erased response not stored", extra={"response_id": response.response_id})
             return Outcome(200, {"erased": True, "response_id": response.response_id})
         if stored.content_hash == new_hash:
-            if stored.published:
-                return Outcome(200, {"duplicate": True, "response_id": response.response_id})
-            # stored but never published (a crash between store and publish): publish it now, as it was stored
-            revision, received_at = stored.revision, datetime.fromisoformat(stored.received_at)
-            historical = stored.historical
-            break
+            return Outcome(200, {"duplicate": True, "response_id": response.response_id})
         if iso(response.version_at(received_at)) < stored.version_at:
             return Outcome(200, {"stale": True, "response_id": response.response_id})
         revision, refused = stored.revision + 1, []
@@ -135,9 +131,6 @@ def record(
         revision = 1  # another writer won: decide again against what is stored now
         stored = refused[0] if refused and refused[0] else store.create(response, received_at=received_at,
                                                                           historical=historical)  # fmt: skip
-    event = ResponseEvent(revision=revision, received_at=received_at, historical=historical, response=response)
-    bus.publish([("ResponseReceived", event.model_dump(mode="json"))])
-    store.mark_published(response.response_id, revision)
     logger.info("response recorded", extra={"response_id": response.response_id, "revision": revision,
                                             "historical": historical})  # fmt: skip
     return Outcome(202, {"response_id": response.response_id})

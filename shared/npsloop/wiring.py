@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -20,12 +21,13 @@ from npsloop.config import (
     SurveysApiSettings,
     SyncSettings,
     UnsubscribeSettings,
+    _WriterSettings,
     settings,
 )
 
 # Each factory imports the ports it builds, so a function pays at cold start only for the modules it uses.
 if TYPE_CHECKING:
-    from npsloop.analysis.service import Analyzer
+    from npsloop.analysis.service import SentimentPort
     from npsloop.analysis.themes import Taxonomy
     from npsloop.apikeys import ApiKeyStore
     from npsloop.dashboard.service import Dashboard
@@ -70,28 +72,41 @@ def mapping(parameter_name: str | None) -> MappingDocument:
     return load_mapping(parameter_name)
 
 
+def response_store(s: _WriterSettings) -> ResponseStore:
+    """The Responses table as a writer needs it: each revision stored with the configured segments and its themes."""
+    from npsloop.stores.responses import Counting, ResponseStore
+
+    return ResponseStore(s.responses_table, counting=Counting(s.segments, _themes_of(s.theme_taxonomy)))
+
+
+def _themes_of(override: str) -> Callable[[str | None], list[str]]:
+    """The comment's themes; the taxonomy is built on the first comment (many responses have none)."""
+    return lambda comment: taxonomy(override).themes_of(comment) if comment else []
+
+
 @cache
-def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus, FetchQueue]:
+def taxonomy(override: str) -> Taxonomy:
+    from npsloop.analysis.themes import Taxonomy
+
+    return Taxonomy.configured(override)
+
+
+@cache
+def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, FetchQueue]:
     from npsloop.stores.archive import RawArchive
-    from npsloop.stores.bus import EventBus
     from npsloop.stores.fetch_queue import FetchQueue
-    from npsloop.stores.responses import ResponseStore
 
     s = settings(IngestSettings)
-    return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
-            FetchQueue(s.fetch_queue_url))  # fmt: skip
+    return s, RawArchive(s.archive_bucket), response_store(s), FetchQueue(s.fetch_queue_url)
 
 
 @cache
-def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, EventBus, FetchQueue]:
+def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, FetchQueue]:
     from npsloop.stores.archive import RawArchive
-    from npsloop.stores.bus import EventBus
     from npsloop.stores.fetch_queue import FetchQueue
-    from npsloop.stores.responses import ResponseStore
 
     s = settings(FetchSettings)
-    return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
-            FetchQueue(s.fetch_queue_url))  # fmt: skip
+    return s, RawArchive(s.archive_bucket), response_store(s), FetchQueue(s.fetch_queue_url)
 
 
 @cache
@@ -103,7 +118,7 @@ def score() -> tuple[ResponseStore, AggregateStore, EventBus]:
     s = settings(ScoreSettings)
     return (
         ResponseStore(s.responses_table),
-        AggregateStore(s.responses_table, s.aggregates_table),
+        AggregateStore(s.aggregates_table),
         EventBus(s.event_bus_name),
     )
 
@@ -136,7 +151,7 @@ def _sync_stores(s: SyncSettings):  # type: ignore[no-untyped-def]
     from npsloop.stores.responses import ResponseStore
 
     dlq, queue, responses = Queue(s.sync_dlq_url), Queue(s.sync_queue_url), ResponseStore(s.responses_table)
-    aggregates, bus = AggregateStore(s.responses_table, s.aggregates_table), EventBus(s.event_bus_name)
+    aggregates, bus = AggregateStore(s.aggregates_table), EventBus(s.event_bus_name)
     return lambda api: SyncPorts(api, dlq, queue, responses, aggregates, bus)
 
 
@@ -274,15 +289,13 @@ def _send_survey_stores() -> tuple[NotifyState, OptOutStore]:
 def answer_survey():  # type: ignore[no-untyped-def]
     """(settings, the answer ports) of the answer pages and record_click."""
     from npsloop.stores.archive import RawArchive
-    from npsloop.stores.bus import EventBus
     from npsloop.stores.queue import Queue
-    from npsloop.stores.responses import ResponseStore
     from npsloop.stores.surveys import SurveyLedger
     from npsloop.surveys.answer import AnswerPorts
 
     s = settings(AnswerSurveySettings)
     return s, AnswerPorts(SurveyLedger(s.notify_table), Queue(s.click_queue_url), RawArchive(s.archive_bucket),
-                          ResponseStore(s.responses_table), EventBus(s.event_bus_name))  # fmt: skip
+                          response_store(s))  # fmt: skip
 
 
 @cache
@@ -293,19 +306,13 @@ def email_feedback() -> OptOutStore:
 
 
 @cache
-def analyzer() -> Analyzer:
-    """Themes from the configured taxonomy; sentiment only when SENTIMENT_ANALYSIS=comprehend."""
+def sentiment() -> SentimentPort | None:
+    """Amazon Comprehend when SENTIMENT_ANALYSIS=comprehend, else None (the themes come with each stored revision)."""
+    if settings(ScoreSettings).sentiment_analysis.strip().lower() != "comprehend":
+        return None
     from npsloop.analysis.comprehend import ComprehendSentiment
-    from npsloop.analysis.service import Analyzer
-    from npsloop.analysis.themes import Taxonomy
 
-    s = settings(ScoreSettings)
-    comprehend = ComprehendSentiment() if s.sentiment_analysis.strip().lower() == "comprehend" else None
-    return Analyzer(Taxonomy.configured(s.theme_taxonomy), comprehend)
-
-
-def counted_segments() -> tuple[str, ...]:
-    return settings(ScoreSettings).segments
+    return ComprehendSentiment()
 
 
 @cache
@@ -318,7 +325,7 @@ def reports() -> Reports:
     s = settings(ReportsSettings)
     sentiment = s.sentiment_analysis.strip().lower() == "comprehend"
     keys = ApiKeyStore(s.api_keys_table)
-    return Reports(s, AggregateStore(s.responses_table, s.aggregates_table), ScoredResponses(s.responses_table), keys,
+    return Reports(s, AggregateStore(s.aggregates_table), ScoredResponses(s.responses_table), keys,
                    Taxonomy.configured(s.theme_taxonomy), sentiment)  # fmt: skip
 
 

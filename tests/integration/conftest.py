@@ -63,7 +63,8 @@ def _clear_caches():
     config.settings.cache_clear()
     wiring.ingest.cache_clear()
     wiring.score.cache_clear()
-    wiring.analyzer.cache_clear()
+    wiring.sentiment.cache_clear()
+    wiring.taxonomy.cache_clear()
     wiring.reports.cache_clear()
     wiring.dashboard.cache_clear()
     wiring.fetch.cache_clear()
@@ -79,6 +80,7 @@ class Stack:
 
     def __init__(self, url, names, template):
         self.url, self.names, self.template = url, names, template
+        self.stream_positions = {}
 
     def client(self, service):
         return aws_client(service, self.url)
@@ -110,6 +112,29 @@ class Stack:
             out.extend([{**event, "detail": d} for d in batch] if batch is not None else [event])
         return out
 
+    def stream_event(self, logical_id="ResponsesTable", limit=1000, reader="compute"):
+        """The table's stream records written since this reader's last call, as Lambda hands them to compute_score."""
+        streams = self.client("dynamodbstreams")
+        arn = self.names.attributes[f"{logical_id}.StreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        after = self.stream_positions.get((arn, reader))
+        where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after else {
+            "ShardIteratorType": "TRIM_HORIZON"}  # fmt: skip
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **where)["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator, Limit=limit)["Records"]
+        if records:
+            self.stream_positions[(arn, reader)] = records[-1]["dynamodb"]["SequenceNumber"]
+        return {"Records": [{**r, "eventSourceARN": arn} for r in records]}
+
+    def recorded(self):
+        """The revisions stored since the last call (what compute_score scores), as {revision, received_at,
+        historical, response}."""
+        from npsloop.compute import changes
+
+        return [{"revision": int(c.new["revision"]["N"]), "received_at": c.new["received_at"]["S"],
+                 "historical": c.new["historical"]["BOOL"], "response": json.loads(c.new["data"]["S"])}
+                for c in changes(self.stream_event(reader="recorded")) if c.new_revision]  # fmt: skip
+
     def sqs_event(self, logical_id, max_messages=200):
         """Receive what a rule delivered and wrap it as Lambda's SQS event."""
         from npsloop_local.pollers import lambda_record
@@ -131,9 +156,7 @@ class Stack:
     def aggregate(self, pk, sk):
         from npsloop.stores.aggregates import AggregateStore
 
-        return AggregateStore(
-            self.names.refs["ResponsesTable"], self.names.refs["AggregatesTable"], self.client("dynamodb")
-        ).get(pk, sk)
+        return AggregateStore(self.names.refs["AggregatesTable"], self.client("dynamodb")).get(pk, sk)
 
 
 @pytest.fixture
@@ -251,7 +274,7 @@ def seeded(stack, context):
 
     for payload in seed_payloads():
         generic(context, payload)
-    while (event := stack.sqs_event("ScoreQueue"))["Records"]:
+    while (event := stack.stream_event())["Records"]:
         assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
     key = new_key()
     ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "analyst")

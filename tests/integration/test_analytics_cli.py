@@ -6,13 +6,8 @@ import json
 from compute_score import handler as compute
 
 from npsloop.analysis.themes import Taxonomy
-from npsloop.compute import RESPONSES, Received, score_batch
-from npsloop.models import ResponseEvent
 from npsloop.reaggregate import reaggregate
-from npsloop.stores.aggregates import AggregateStore
-from npsloop.stores.bus import EventBus
-from npsloop.stores.ledgers import LedgerScan
-from npsloop.stores.responses import ResponseStore
+from npsloop.stores.responses import Counting, ResponseScan, ResponseStore
 from npsloop_local.cli import main as npsloop
 
 from ..seed import BY_HAND
@@ -35,48 +30,44 @@ def test_report_prints_the_same_numbers_as_the_api(seeded, context, stack, capsy
     assert npsloop(["report", "--aws-url", stack.url, "--segment", "planet", "--value", "x"]) == 1
 
 
-def stores(stack):
-    ddb = stack.client("dynamodb")
-    responses, aggregates = stack.names.refs["ResponsesTable"], stack.names.refs["AggregatesTable"]
-    return (
-        LedgerScan(responses, RESPONSES.ledger, ddb),
-        AggregateStore(responses, aggregates, ddb),
-        ResponseStore(responses, ddb),
-    )
+def write_as_old_configuration(stack, context, answers):
+    """Store and count as a configuration that knew only the overall segment and no themes would have."""
+    from datetime import UTC, datetime
 
+    from npsloop.models import CanonicalResponse
 
-def score_as_old_code(stack, messages):
-    """Count as a version of npsloop that knew only the overall segment would have."""
-    _, aggregates, responses = stores(stack)
-    batch = [Received(m["messageId"], ResponseEvent.model_validate(json.loads(m["body"])["detail"])) for m in messages]
-    assert score_batch(batch, responses, aggregates, EventBus("npsloop", stack.client("events")),
-                       segments=("overall",)) == set()  # fmt: skip
+    old = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"), Counting(("overall",)))
+    for rid, (score, touchpoint, comment) in answers.items():
+        response = CanonicalResponse(response_id=f"generic:{rid}", source="generic", score=score,
+                                     touchpoint=touchpoint, comment=comment,
+                                     responded_at=datetime(2026, 8, 14, 10, tzinfo=UTC))  # fmt: skip
+        assert old.create(response, received_at=datetime(2026, 8, 14, 10, tzinfo=UTC)) is None
+    assert compute.lambda_handler(stack.stream_event(), context) == {"batchItemFailures": []}
 
 
 def test_reaggregate_fills_history_and_races_live_traffic_without_double_counting(stack, context, capsys):
-    for i, (score, tp) in enumerate([(10, "support"), (9, "support"), (3, "support"), (8, "onboarding")]):
-        comment = "teuer" if score < 7 else None
-        generic(context, {"response_id": f"h{i}", "score": score, "touchpoint": tp, "comment": comment,
-                          "responded_at": "2026-08-14T10:00:00Z"})  # fmt: skip
-    score_as_old_code(stack, stack.sqs_event("ScoreQueue")["Records"])
+    write_as_old_configuration(stack, context, {"h0": (10, "support", None), "h1": (9, "support", None),
+                                       "h2": (3, "support", "teuer"), "h3": (8, "onboarding", None)})  # fmt: skip
     assert stack.aggregate("touchpoint#support", "month#2026-08") == {}
-    scan, aggregates, _ = stores(stack)
+    assert stack.aggregate("overall#all", "month#2026-08")["responses"] == 4
+    scan = ResponseScan(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
 
-    # While the rebuild runs, h2 is answered again (3 -> 10) and counted live by compute_score.
-    real_recount = aggregates.recount
-    raced = []
+    # While the rebuild runs, h2 is answered again (3 -> 10) and stored as the current configuration counts it.
+    real_rewrite, raced = scan.rewrite, []
 
-    def recount_after_a_live_update(ledger, entries, moves):
+    def rewrite_after_a_live_update(response_id, revision, basis):
         if not raced:
             raced.append(1)
             at = {"responded_at": "2026-08-14T10:00:00Z", "updated_at": "2026-08-20T10:00:00Z"}
             generic(context, {"response_id": "h2", "score": 10, "touchpoint": "support", **at})
-            compute.lambda_handler(stack.sqs_event("ScoreQueue"), context)
-        return real_recount(ledger, entries, moves)
+        return real_rewrite(response_id, revision, basis)
 
-    aggregates.recount = recount_after_a_live_update
-    progress = reaggregate(scan, aggregates, ("overall", "source", "touchpoint", "campaign"), Taxonomy.configured())
+    scan.rewrite = rewrite_after_a_live_update
+    counting = Counting(("overall", "source", "touchpoint", "campaign"), Taxonomy.configured().themes_of)
+    progress = reaggregate(scan, counting)
     assert raced and progress.seen == 4 and not progress.gave_up
+    while (event := stack.stream_event())["Records"]:  # compute_score counts the rewritten bases and the update
+        assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
     support = stack.aggregate("touchpoint#support", "month#2026-08")
     assert (support["responses"], support["promoters"], support.get("detractors", 0)) == (3, 3, 0)
     overall = stack.aggregate("overall#all", "month#2026-08")
@@ -86,5 +77,6 @@ def test_reaggregate_fills_history_and_races_live_traffic_without_double_countin
 
     before = {sk: stack.aggregate("overall#all", sk) for sk in ("month#2026-08", "day#2026-08-14")}
     assert npsloop(["reaggregate", "--aws-url", stack.url, "--quiet"]) == 0  # again: nothing moves
-    assert "0 recounted, 4 already current" in capsys.readouterr().out
+    assert "0 recounted (compute_score moves their counts), 4 already current" in capsys.readouterr().out
+    assert stack.stream_event()["Records"] == []
     assert {sk: stack.aggregate("overall#all", sk) for sk in before} == before

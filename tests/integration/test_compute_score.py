@@ -1,4 +1,5 @@
-"""compute_score in-process on moto: summed aggregate updates, each response counted once with its latest score."""
+"""compute_score in-process on moto, fed the Responses table's stream: summed aggregate updates, each response counted
+once with its latest score, whatever Lambda hands over again."""
 
 import json
 
@@ -11,7 +12,7 @@ from .test_ingest import generic
 
 
 def score_all(stack, context):
-    event = stack.sqs_event("ScoreQueue")
+    event = stack.stream_event()
     return event, compute.lambda_handler(event, context)
 
 
@@ -55,18 +56,18 @@ def test_counts_by_segment_and_period_and_publishes_scored(stack, context):
 
 def test_redelivered_batch_counts_nothing_twice(stack, context):
     generic(context, {"response_id": "d1", "score": 9, "responded_at": "2026-08-01T10:00:00Z"})
-    event = stack.sqs_event("ScoreQueue")
+    event = stack.stream_event()
     compute.lambda_handler(event, context)
-    compute.lambda_handler(event, context)  # the same messages again (visibility timeout expired)
+    compute.lambda_handler(event, context)  # the same records again (the invocation timed out after counting)
     assert stack.aggregate("overall#all", "month#2026-08")["responses"] == 1
 
 
 def test_an_update_moves_the_count_and_a_late_old_revision_changes_nothing(stack, context):
     base = {"response_id": "u1", "responded_at": "2026-08-01T10:00:00Z"}
     generic(context, {**base, "score": 2, "updated_at": "2026-08-01T10:00:00Z"})
-    first = stack.sqs_event("ScoreQueue")
+    first = stack.stream_event()
     generic(context, {**base, "score": 10, "updated_at": "2026-08-02T10:00:00Z", "touchpoint": "support"})
-    second = stack.sqs_event("ScoreQueue")
+    second = stack.stream_event()
     compute.lambda_handler(first, context)
     compute.lambda_handler(second, context)
     compute.lambda_handler(first, context)  # revision 1 arrives again, late
@@ -76,19 +77,19 @@ def test_an_update_moves_the_count_and_a_late_old_revision_changes_nothing(stack
 
 
 def test_dying_between_writes_cannot_double_count(stack, context, monkeypatch):
-    """Counts and the response's ledger move in one transaction: a failed one leaves both untouched."""
+    """A chunk's counts and its marker move in one transaction: a failed one leaves both untouched."""
     generic(context, {"response_id": "c1", "score": 8, "responded_at": "2026-08-01T10:00:00Z"})
-    event = stack.sqs_event("ScoreQueue")
-    real_apply = AggregateStore.apply
+    event = stack.stream_event()
+    real_count = AggregateStore.count
     calls = []
 
     def fail_once(self, *args, **kw):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("container frozen mid-batch")
-        return real_apply(self, *args, **kw)
+        return real_count(self, *args, **kw)
 
-    monkeypatch.setattr(AggregateStore, "apply", fail_once)
+    monkeypatch.setattr(AggregateStore, "count", fail_once)
     with pytest.raises(RuntimeError):
         compute.lambda_handler(event, context)
     assert stack.aggregate("overall#all", "month#2026-08") == {}
@@ -97,6 +98,88 @@ def test_dying_between_writes_cannot_double_count(stack, context, monkeypatch):
     assert stack.aggregate("overall#all", "month#2026-08")["passives"] == 1
 
 
-def test_unreadable_message_is_reported_failed(stack, context):
-    event = {"Records": [{"messageId": "bad-1", "body": "not json"}]}
-    assert compute.lambda_handler(event, context) == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
+def ten_responses(context):
+    for i in range(10):
+        generic(context, {"response_id": f"k{i}", "score": i, "touchpoint": f"tp{i}",
+                          "responded_at": f"2026-08-{i + 1:02d}T10:00:00Z"})  # fmt: skip
+
+
+def expect_ten_counted_once(stack):
+    month = stack.aggregate("overall#all", "month#2026-08")
+    assert (month["responses"], month["detractors"], month["passives"], month["promoters"]) == (10, 7, 2, 1)
+    assert all(stack.aggregate(f"touchpoint#tp{i}", "month#2026-08")["responses"] == 1 for i in range(10))
+
+
+def test_a_batch_that_died_after_some_chunks_is_counted_once_when_handed_over_again(stack, context, monkeypatch):
+    monkeypatch.setattr("npsloop.compute.MAX_TRANSACTION_ITEMS", 25)  # a few responses per chunk
+    ten_responses(context)
+    event = stack.stream_event()
+    real_count, calls = AggregateStore.count, []
+
+    def die_on_third(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("killed mid-batch")
+        return real_count(self, *args, **kw)
+
+    monkeypatch.setattr(AggregateStore, "count", die_on_third)
+    with pytest.raises(RuntimeError):
+        compute.lambda_handler(event, context)
+    monkeypatch.setattr(AggregateStore, "count", real_count)
+    assert compute.lambda_handler(event, context) == {"batchItemFailures": []}  # the whole batch again
+    expect_ten_counted_once(stack)
+
+
+def test_a_chunk_that_keeps_colliding_is_reported_and_lambda_resumes_from_it(stack, context, monkeypatch):
+    monkeypatch.setattr("npsloop.compute.MAX_TRANSACTION_ITEMS", 25)
+    ten_responses(context)
+    event = stack.stream_event()
+    real_count, calls = AggregateStore.count, []
+
+    def collide_from_second(self, records, moves):
+        calls.append(records)
+        return False if len(calls) > 1 else real_count(self, records, moves)
+
+    monkeypatch.setattr(AggregateStore, "count", collide_from_second)
+    (failure,) = compute.lambda_handler(event, context)["batchItemFailures"]
+    sequences = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+    assert failure["itemIdentifier"] == sequences[len(calls[0])]  # the first record of the first chunk not counted
+    monkeypatch.setattr(AggregateStore, "count", real_count)
+    rest = {"Records": event["Records"][sequences.index(failure["itemIdentifier"]):]}  # as Lambda resumes
+    assert compute.lambda_handler(rest, context) == {"batchItemFailures": []}
+    expect_ten_counted_once(stack)
+
+
+def test_a_shorter_batch_handed_over_again_ends_inside_a_counted_chunk_and_the_next_one_skips_the_rest(stack, context):
+    ten_responses(context)
+    event = stack.stream_event()
+    assert compute.lambda_handler(event, context) == {"batchItemFailures": []}  # one chunk of ten
+    records = event["Records"]
+    assert compute.lambda_handler({"Records": records[:4]}, context) == {"batchItemFailures": []}
+    assert compute.lambda_handler({"Records": records[4:]}, context) == {"batchItemFailures": []}
+    expect_ten_counted_once(stack)
+
+
+def test_links_erasure_and_sentiment_move_only_what_changed(stack, context):
+    from npsloop.stores.responses import ResponseStore
+
+    generic(context, {"response_id": "l1", "score": 9, "responded_at": "2026-08-01T10:00:00Z",
+                      "comment": "Far too expensive"})  # fmt: skip
+    store = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    store.record_link("generic:l1", 1, contact_id="003A", account_id="001A", record_id="a0X1")
+    store.set_sentiment([("generic:l1", 1, "NEGATIVE")])
+    store.erase("generic:l1", at="2026-08-02T00:00:00Z")
+    event = stack.stream_event()
+    assert [r["eventName"] for r in event["Records"]] == ["INSERT", "MODIFY", "MODIFY", "MODIFY"]
+    assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert stack.aggregate("overall#all", "month#2026-08") == {"responses": 1, "promoters": 1, "score_9": 1,
+                                                               "theme_promoters_price": 1}  # fmt: skip
+    assert stack.aggregate("account#001A", "month#2026-08") == {"responses": 1, "promoters": 1, "score_9": 1}
+    assert len(stack.queued_events("SyncQueue")) == 1  # only the new revision is scored
+
+
+def test_an_item_without_a_basis_moves_nothing(stack, context):
+    table = stack.names.refs["ResponsesTable"]
+    stack.client("dynamodb").put_item(TableName=table, Item={"response_id": {"S": "old:1"}, "revision": {"N": "1"}})
+    assert compute.lambda_handler(stack.stream_event(), context) == {"batchItemFailures": []}
+    assert stack.aggregate("overall#all", "month#2026-08") == {}

@@ -44,7 +44,7 @@ def target(stack):
 
 def drain_scoring(stack, context):
     while True:
-        event = stack.sqs_event("ScoreQueue", max_messages=100)
+        event = stack.stream_event()
         if not event["Records"]:
             return
         assert compute.lambda_handler(event, context) == {"batchItemFailures": []}
@@ -98,7 +98,7 @@ def test_replay_after_a_mapping_fix_records_the_rejected_and_marks_old_ones_hist
     body = json.dumps({"event": "responseFinished", "data": {"id": "fb7", "data": {"a": 9, "b": 2}}}).encode()
     assert post(context, "formbricks", body)[0] == 422
     assert post(context, "generic", json.dumps({"response_id": "ok", "score": 9}).encode())[0] == 202
-    stack.queue_messages("ScoreQueue")  # consumed: only what replay publishes is looked at below
+    stack.recorded()  # consumed: only what replay records is looked at below
     ports = Ports.of(target(stack))
     report = replay(target(stack), source="formbricks", rejected_only=True, progress=False, ports=ports)
     assert report.counts == Counter({"rejected": 1})  # the mapping is not fixed yet
@@ -106,8 +106,7 @@ def test_replay_after_a_mapping_fix_records_the_rejected_and_marks_old_ones_hist
     later = datetime.now(UTC) + timedelta(days=8)
     report = replay(target(stack), source="formbricks", rejected_only=True, progress=False, now=later)
     assert report.counts == Counter({"recorded": 1})
-    (message,) = stack.queue_messages("ScoreQueue")
-    detail = json.loads(message["Body"])["detail"]
+    (detail,) = stack.recorded()
     assert (detail["response"]["response_id"], detail["response"]["score"], detail["historical"]) == (
         "formbricks:fb7", 2, True)  # fmt: skip
     assert replay(target(stack), source="formbricks", rejected_only=True, progress=False).counts == Counter()

@@ -20,18 +20,15 @@ def generic(context, payload, **kw):
     return post(context, "generic", body, generic_headers(body), **kw)
 
 
-def test_generic_delivery_is_archived_stored_and_published_once(stack, context):
+def test_generic_delivery_is_archived_and_stored_once(stack, context):
     status, body = generic(context, {"response_id": "r1", "score": 9, "email": "a@example.com"})
     assert (status, body) == (202, {"response_id": "generic:r1"})
     assert [k.split("/")[0] for k in stack.archive_keys()] == ["raw"]
-    for _ in range(2):  # the same delivery again: one record, no event
+    for _ in range(2):  # the same delivery again: one record, no second write
         status, body = generic(context, {"response_id": "r1", "score": 9, "email": "a@example.com"})
         assert (status, body) == (200, {"duplicate": True, "response_id": "generic:r1"})
-    messages = stack.queue_messages("ScoreQueue")
-    assert len(messages) == 1
-    event = json.loads(messages[0]["Body"])
-    assert event["detail-type"] == "ResponseReceived" and event["account"]
-    assert event["detail"]["revision"] == 1 and event["detail"]["response"]["score"] == 9
+    (detail,) = stack.recorded()
+    assert detail["revision"] == 1 and detail["response"]["score"] == 9
     assert len(stack.archive_keys()) == 3  # every delivery is archived, duplicates too
 
 
@@ -48,26 +45,23 @@ def test_updates_replace_older_versions_and_stale_ones_are_refused(stack, contex
     assert status == 202
     status, body = generic(context, {**base, "score": 0, "updated_at": "2026-08-01T11:30:00Z"})
     assert (status, body) == (200, {"stale": True, "response_id": "generic:r2"})
-    revisions = [json.loads(m["Body"])["detail"]["revision"] for m in stack.queue_messages("ScoreQueue")]
-    assert sorted(revisions) == [1, 2]
+    assert [d["revision"] for d in stack.recorded()] == [1, 2]
 
 
-def test_stored_but_never_published_is_published_by_the_redelivery(stack, context, monkeypatch):
-    from npsloop.stores.bus import EventBus
-
-    def crash(self, facts):
-        raise RuntimeError("the function died between store and publish")
-
-    monkeypatch.setattr(EventBus, "publish", crash)
-    with pytest.raises(RuntimeError):
-        generic(context, {"response_id": "r3", "score": 5})
-    assert stack.queue_messages("ScoreQueue", visibility=0) == []
-    monkeypatch.undo()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.url)
-    status, body = generic(context, {"response_id": "r3", "score": 5})
-    assert (status, body) == (202, {"response_id": "generic:r3"})
-    assert len(stack.queue_messages("ScoreQueue")) == 1
-    assert generic(context, {"response_id": "r3", "score": 5})[1]["duplicate"] is True
+def test_the_write_is_the_event_and_the_item_carries_what_it_counts_for(stack, context):
+    payload = {"response_id": "r3", "score": 5, "touchpoint": "support", "comment": "Far too expensive",
+               "responded_at": "2026-08-01T10:00:00Z"}  # fmt: skip
+    assert generic(context, payload)[0] == 202
+    assert generic(context, payload)[1]["duplicate"] is True
+    assert len(stack.stream_event()["Records"]) == 1  # one write, so one stream record: no outbox, no publishing
+    item = stack.client("dynamodb").get_item(TableName=stack.names.refs["ResponsesTable"],
+                                             Key={"response_id": {"S": "generic:r3"}})["Item"]  # fmt: skip
+    assert (item["score"]["N"], item["category"]["S"], item["period_month"]["S"]) == ("5", "Detractor", "2026-08")
+    assert item["period_at"]["S"] == "2026-08-01T10:00:00Z"
+    assert {k: v["S"] for k, v in item["segments"]["M"].items()} == {"overall": "all", "source": "generic",
+                                                                     "touchpoint": "support"}  # fmt: skip
+    assert [t["S"] for t in item["themes"]["L"]] == ["price"]
+    assert "published" not in item
 
 
 def test_a_writer_that_keeps_losing_the_race_gets_409_and_a_new_response_costs_one_write(stack, context, monkeypatch):
@@ -116,7 +110,7 @@ def test_bad_deliveries_get_a_clear_4xx_and_are_archived(stack, context, source,
     if status in (400, 413, 422):
         tags = stack.client("s3").get_object_tagging(Bucket=stack.names.refs["ArchiveBucket"], Key=keys[0])["TagSet"]
         assert {"Key": "status", "Value": "rejected"} in tags
-    assert stack.queue_messages("ScoreQueue") == []
+    assert stack.recorded() == []
 
 
 def test_form_encoded_body_arrives_base64_and_is_refused_cleanly(stack, context):
@@ -131,4 +125,4 @@ def test_typeform_without_nps_answer_is_acknowledged_as_ignored(stack, context):
     body = json.dumps({"form_response": {"token": "t", "answers": []}}).encode()
     status, answer = post(context, "typeform", body, {"Typeform-Signature": typeform_signature(TYPEFORM_SECRET, body)})
     assert (status, answer) == (202, {"ignored": "no NPS answer"})
-    assert stack.queue_messages("ScoreQueue") == []
+    assert stack.recorded() == []

@@ -46,7 +46,7 @@ def test_vendor_examples_without_an_nps_answer_are_ignored_and_nothing_runs(
     status, answer = post(context, source, fixture_bytes(fixture), content_type=content_type)
     assert (status, answer) == (202, {"ignored": "no NPS answer"})
     assert [k.split("/")[0] for k in stack.archive_keys()] == ["raw"]
-    assert stack.queue_messages("ScoreQueue") == [] and stack.queue_messages("FetchQueue") == []
+    assert stack.recorded() == [] and stack.queue_messages("FetchQueue") == []
 
 
 def test_surveymonkey_event_without_answers_is_ignored(stack, context, fixture_bytes):
@@ -64,8 +64,8 @@ def test_surveymonkey_event_without_answers_is_ignored(stack, context, fixture_b
 )  # fmt: skip
 def test_vendor_examples_with_an_nps_answer_are_recorded(stack, context, fixture_bytes, source, fixture, response_id):
     assert post(context, source, fixture_bytes(fixture)) == (202, {"response_id": response_id})
-    (message,) = stack.queue_messages("ScoreQueue")
-    assert json.loads(message["Body"])["detail"]["response"]["response_id"] == response_id
+    (detail,) = stack.recorded()
+    assert detail["response"]["response_id"] == response_id
 
 
 @pytest.mark.parametrize("method", ["HEAD", "GET"])
@@ -111,8 +111,8 @@ def test_jotform_multipart_with_crlf_arrives_base64_and_is_recorded(stack, conte
     assert event["isBase64Encoded"] is True
     result = ingest.lambda_handler(event, context)
     assert json.loads(result["body"]) == {"response_id": "jotform:6084250982513018472"}
-    (message,) = stack.queue_messages("ScoreQueue")
-    response = json.loads(message["Body"])["detail"]["response"]
+    (detail,) = stack.recorded()
+    response = detail["response"]
     assert (response["score"], response["email"]) == (3, "ada@example.com")
 
 
@@ -123,8 +123,8 @@ def test_the_field_mapping_comes_from_the_ssm_parameter(stack, context):
     assert status == 422 and "name it in the formbricks field mapping" in answer["error"]
     stack.set_mapping({"formbricks": {"score": {"id": "b"}, "hidden": {"touchpoint": "tp"}}})
     assert post(context, "formbricks", body) == (202, {"response_id": "formbricks:fb1"})
-    (message,) = stack.queue_messages("ScoreQueue")
-    response = json.loads(message["Body"])["detail"]["response"]
+    (detail,) = stack.recorded()
+    response = detail["response"]
     assert (response["score"], response["touchpoint"]) == (4, "web")
     stack.set_mapping({"formbricks": {"score": {"idd": "b"}}})  # the operator's typo: not the sender's fault
     status, answer = post(context, "formbricks", body)
@@ -144,11 +144,11 @@ def test_qualtrics_signed_delivery_is_queued_and_fetched(stack, context):
                                           "endDate": "2026-11-20T10:00:00Z"})  # fmt: skip
         body = qualtrics_form({"Status": "Complete", "SurveyID": "SV_1", "ResponseID": "R_1"}, "q-shared-key")
         assert post(context, "qualtrics", body, content_type=FORM) == (202, {"queued": "qualtrics:R_1"})
-        assert stack.queue_messages("ScoreQueue", visibility=0) == []
+        assert stack.recorded() == []
         result = fetch_handler.lambda_handler(stack.sqs_event("FetchQueue"), context)
         assert result == {"batchItemFailures": []}
-        (message,) = stack.queue_messages("ScoreQueue")
-        response = json.loads(message["Body"])["detail"]["response"]
+        (detail,) = stack.recorded()
+        response = detail["response"]
         assert (response["response_id"], response["score"], response["comment"], response["email"],
                 response["touchpoint"]) == ("qualtrics:R_1", 10, "Great", "ada@example.com", "renewal")  # fmt: skip
         unsigned = urlencode({"Topic": "t.surveyengine.completedResponse.SV_1", "SurveyID": "SV_1",
@@ -192,13 +192,13 @@ def test_surveymonkey_delivery_survives_an_api_outage(stack, context, fixture_by
             result = fetch_handler.lambda_handler(event, context)
             assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
             _now(stack, record)
-        assert stack.queue_messages("ScoreQueue", visibility=0) == []
+        assert stack.recorded() == []
         event = stack.sqs_event("FetchQueue")
         fetch_handler.lambda_handler(event, context)  # the third failure: the survey details call
         _now(stack, event["Records"][0])
         assert fetch_handler.lambda_handler(stack.sqs_event("FetchQueue"), context) == {"batchItemFailures": []}
-        (message,) = stack.queue_messages("ScoreQueue")
-        response = json.loads(message["Body"])["detail"]["response"]
+        (detail,) = stack.recorded()
+        response = detail["response"]
         got = [response[k] for k in ("response_id", "score", "comment", "email", "contact_id")]
         assert got == ["surveymonkey:123456", 4, "Too slow", "ada@example.com", "003AAA"]
     finally:
@@ -217,6 +217,6 @@ def test_a_fetched_response_that_cannot_be_mapped_marks_the_delivery_rejected(st
         (key,) = stack.archive_keys()
         tags = stack.client("s3").get_object_tagging(Bucket=stack.names.refs["ArchiveBucket"], Key=key)["TagSet"]
         assert {"Key": "status", "Value": "rejected"} in tags and {"Key": "http_status", "Value": "422"} in tags
-        assert stack.queue_messages("ScoreQueue") == []
+        assert stack.recorded() == []
     finally:
         apis.stop()

@@ -114,7 +114,7 @@ def test_head_bad_and_expired_links_note_nothing_and_a_held_click_is_recorded(st
     assert record_handler.lambda_handler(event, context) == {"batchItemFailures": []}
     stored = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb")).get("email:survey-int-1")
     assert stored.revision == 1 and stored.response.score == 6 and stored.response.source == "email"
-    assert stack.sqs_event("ScoreQueue")["Records"]  # published like any webhook's answer
+    assert stack.stream_event()["Records"]  # published like any webhook's answer
     assert [k for k in stack.archive_keys() if "email" in k]  # and archived first
 
 

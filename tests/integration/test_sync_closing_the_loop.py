@@ -1,13 +1,15 @@
 """Closing the loop in Salesforce: Contact and Account NPS fields, one Task per detractor, links learned, auth."""
 
-import json
+from datetime import UTC, datetime
 
 import pytest
 import requests
 from compute_score import handler as compute
 from sync_salesforce import handler as sync
 
+from npsloop.models import CanonicalResponse
 from npsloop.salesforce import client as sf_client
+from npsloop.stores.responses import ResponseStore
 from npsloop_local.standin import SalesforceStandin
 
 from .salesforce import get, records, scored_record, stats, use_secret
@@ -44,15 +46,19 @@ def test_detractor_gets_one_task_on_the_account_owner_and_the_fields_close_the_l
 def test_links_learned_feed_the_account_segment_exactly_once(org, stack, context):
     account = org.create("Account", {"Name": "Acme"})
     org.create("Contact", {"LastName": "Lovelace", "Email": "ada@example.com", "AccountId": account})
-    event = {"Records": [scored_record(9, 1, email="ada@example.com", responded_at="2026-11-02T09:00:00Z")]}
-    sync.lambda_handler(event, context)
-    sync.lambda_handler(event, context)
-    linked = stack.sqs_event("ScoreQueue")
-    kinds = {json.loads(r["body"])["detail-type"] for r in linked["Records"]}
-    assert kinds == {"ResponseLinked"}
-    assert compute.lambda_handler(linked, context) == {"batchItemFailures": []}
+    response = CanonicalResponse(response_id="generic:77", source="generic", score=9, email="ada@example.com",
+                                 responded_at=datetime(2026, 11, 2, 9, tzinfo=UTC))  # fmt: skip
+    store = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    assert store.create(response, received_at=datetime(2026, 11, 2, 9, 1, tzinfo=UTC)) is None  # as ingest stores it
+    assert compute.lambda_handler(stack.stream_event(), context) == {"batchItemFailures": []}
+    scored = stack.sqs_event("SyncQueue")
+    assert sync.lambda_handler(scored, context) == {"batchItemFailures": []}
+    assert sync.lambda_handler(scored, context) == {"batchItemFailures": []}  # redelivered
+    linked = stack.queued_events("NotifyQueue")
+    assert {e["detail-type"] for e in linked} == {"ResponseScored", "ResponseLinked"}
+    assert compute.lambda_handler(stack.stream_event(), context) == {"batchItemFailures": []}  # the stored link
     assert stack.aggregate(f"account#{account}", "month#2026-11") == {"responses": 1, "promoters": 1, "score_9": 1}
-    assert stack.queue_messages("SyncQueue") == []  # ResponseLinked publishes no second ResponseScored
+    assert stack.queue_messages("SyncQueue") == []  # a link publishes no second ResponseScored
 
 
 def test_unmatched_respondents_stay_unlinked_by_default(org, stack, context):

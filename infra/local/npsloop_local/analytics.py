@@ -7,9 +7,12 @@ import csv
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from npsloop_local.ops import Target, TargetError, add_target_arguments
+
+if TYPE_CHECKING:
+    from npsloop.stores.responses import Counting
 
 
 def function_environment(target: Target, logical_id: str) -> dict[str, str]:
@@ -22,6 +25,17 @@ def function_environment(target: Target, logical_id: str) -> dict[str, str]:
     parameters = target.template.parameters
     return {k: str(parameters.get(v["Ref"], "")) if isinstance(v, dict) and "Ref" in v else str(v)
             for k, v in fn.environment.items() if not isinstance(v, dict) or v.get("Ref") in parameters}  # fmt: skip
+
+
+def counting(target: Target) -> Counting:
+    """How the stack's writers store what a response counts for: its ingest function's segments and taxonomy."""
+    from npsloop.aggregation import counted_segments
+    from npsloop.analysis.themes import Taxonomy
+    from npsloop.stores.responses import Counting
+
+    env = function_environment(target, "IngestWebhookFunction")
+    segments = counted_segments(s.strip() for s in env.get("CUSTOM_SEGMENTS", "").split(","))
+    return Counting(segments, Taxonomy.configured(env.get("THEME_TAXONOMY", "")).themes_of)
 
 
 def add_parsers(commands: Any) -> None:
@@ -57,7 +71,7 @@ def report_command(args: argparse.Namespace) -> int:
         params = {"segment": args.segment, "value": args.value, "period": args.period, "from": args.first,
                   "to": args.last}  # fmt: skip
         query = NpsQuery.parse(params, segments, datetime.now(UTC).date())
-        store = AggregateStore(target.physical("ResponsesTable"), target.physical("AggregatesTable"),
+        store = AggregateStore(target.physical("AggregatesTable"),
                                target.client("dynamodb"))  # fmt: skip
         report = nps_report(store, query).as_json()
     except (TargetError, NpsloopError) as exc:
@@ -104,29 +118,19 @@ def table(report: dict[str, Any]) -> str:
 def reaggregate_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from npsloop.aggregation import counted_segments
-    from npsloop.analysis.themes import Taxonomy
-    from npsloop.compute import RESPONSES
     from npsloop.reaggregate import reaggregate
-    from npsloop.stores.aggregates import AggregateStore
-    from npsloop.stores.ledgers import LedgerScan
+    from npsloop.stores.responses import ResponseScan
 
     try:
         target = Target.from_args(args)
-        env = function_environment(target, "ComputeScoreFunction")
-        segments = counted_segments(s.strip() for s in env.get("CUSTOM_SEGMENTS", "").split(","))
-        taxonomy = Taxonomy.configured(env.get("THEME_TAXONOMY", ""))
-        ddb = target.client("dynamodb")
-        scan = LedgerScan(target.physical("ResponsesTable"), RESPONSES.ledger, ddb)
-        store = AggregateStore(target.physical("ResponsesTable"), target.physical("AggregatesTable"), ddb)
+        scan = ResponseScan(target.physical("ResponsesTable"), target.client("dynamodb"))
         with tqdm(total=scan.count() or None, unit="responses", disable=args.quiet, file=sys.stderr) as bar:
-            progress = reaggregate(scan, store, segments, taxonomy, bar.update)
+            progress = reaggregate(scan, counting(target), bar.update)
     except TargetError as exc:
         print(f"npsloop reaggregate: {exc}", file=sys.stderr)
         return 1
-    print(f"{progress.seen} responses: {progress.recounted} recounted, {progress.current} already current, "
-          f"{progress.not_counted} not counted yet and {progress.newer_pending} with a newer revision on their way "
-          f"(compute_score counts those), {len(progress.gave_up)} kept changing")  # fmt: skip
+    print(f"{progress.seen} responses: {progress.recounted} recounted (compute_score moves their counts), "
+          f"{progress.current} already current, {len(progress.gave_up)} changed meanwhile")  # fmt: skip
     if progress.gave_up:
         print("run it again for: " + ", ".join(progress.gave_up[:20]), file=sys.stderr)
         return 1

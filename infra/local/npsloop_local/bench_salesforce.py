@@ -125,9 +125,9 @@ def wait_synced(stack: LocalStack, org: StandinSession, answers: list[dict[str, 
 
 
 def busy(stack: LocalStack) -> bool:
-    """Whether any consumer queue still holds a message, visible or in flight."""
+    """Whether the sync's queue still holds a message, visible or in flight (compute_score publishes to it)."""
     sqs = aws_client("sqs", stack.aws_url)
-    for queue in ("ScoreQueue", "SyncQueue"):
+    for queue in ("SyncQueue",):
         attrs = sqs.get_queue_attributes(QueueUrl=stack.names.refs[queue], AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]  # fmt: skip
         if any(int(v) for v in attrs.values()):

@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from npsloop.aggregation import OVERALL_VALUE, keys_for
+from npsloop.aggregation import ACCOUNT_PERIODS, OVERALL_VALUE, keys_for
 from npsloop.scoring import Category, classify
 
 TOUCHPOINTS = ("onboarding", "support", "billing", "renewal")
@@ -35,7 +35,6 @@ FIRST_DAY = datetime(2026, 6, 1, tzinfo=UTC)
 DAYS = 150  # answers spread over five months: several days, weeks, months and quarters per segment
 COUNTED = ("responses", "promoters", "passives", "detractors")  # + score_0 ... score_10
 COUNTER_OF = {Category.PROMOTER: "promoters", Category.PASSIVE: "passives", Category.DETRACTOR: "detractors"}
-ACCOUNT_PERIODS = ("month",)  # what compute_score counts a linked account in (npsloop.compute.ACCOUNTS)
 SEGMENT_PREFIXES = ("overall#", "source#", "touchpoint#", "campaign#", "account#")
 
 

@@ -38,13 +38,14 @@ def _ingest(factory: str, source: str, *modules: str) -> Callable[[], None]:
         from npsloop import wiring
         from npsloop.sources import adapter
 
-        s, archive, store, bus, _fetch_queue = getattr(wiring, factory)()
+        s, archive, store, _fetch_queue = getattr(wiring, factory)()
         wiring.secret(s.secret_arn)
         wiring.mapping(s.mapping_parameter)
         adapter(source)
+        store.counting.themes_of("a comment")  # the theme taxonomy, built for the first comment stored
         for module in modules:
             importlib.import_module(module)
-        clients(archive, store, bus)  # the fetch queue: only for a source that sends ids (ingest), a retry (fetch)
+        clients(archive, store)  # the fetch queue: only for a source that sends ids (ingest), a retry (fetch)
 
     return setup
 
@@ -53,8 +54,7 @@ def _compute_score() -> None:
     from npsloop import wiring
 
     clients(*wiring.score())
-    wiring.analyzer()
-    wiring.counted_segments()
+    wiring.sentiment()
 
 
 def _sync_salesforce() -> None:

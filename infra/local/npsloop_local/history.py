@@ -24,7 +24,6 @@ from npsloop.models import CanonicalResponse
 from npsloop.sources import Delivery
 from npsloop.sources.base import canonical
 from npsloop.stores.archive import ACCEPTED_PREFIX, RawArchive
-from npsloop.stores.bus import EventBus
 from npsloop.stores.fetch_queue import FetchQueue
 from npsloop.stores.responses import ResponseStore
 from npsloop_local.ops import Target
@@ -34,11 +33,17 @@ IMPORT_THREADS = 8
 KEY_TIME = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})(\d{2})(\d{2})(\d{6})-")
 
 
+def writer(target: Target) -> ResponseStore:
+    """The Responses table as the stack's ingest writes it: with its configured segments and theme taxonomy."""
+    from npsloop_local.analytics import counting
+
+    return ResponseStore(target.physical("ResponsesTable"), target.client("dynamodb"), counting(target))
+
+
 @dataclass
 class Ports:
     archive: RawArchive
     store: ResponseStore
-    bus: EventBus
     fetch_queue: FetchQueue
     mappings: Callable[[], MappingDocument]
 
@@ -50,8 +55,7 @@ class Ports:
         document = parse_mapping(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
         return cls(
             RawArchive(target.physical("ArchiveBucket"), target.client("s3")),
-            ResponseStore(target.physical("ResponsesTable"), target.client("dynamodb")),
-            EventBus(target.physical("EventBus"), target.client("events")),
+            writer(target),
             FetchQueue(target.physical("FetchQueue"), target.client("sqs")),
             lambda: document,
         )
@@ -125,7 +129,7 @@ def replay(target: Target, *, source: str | None = None, rejected_only: bool = F
                             headers=stored.get("headers") or {}, query=stored.get("query") or {},
                             received_at=datetime.fromisoformat(stored["received_at"]))  # fmt: skip
         try:
-            outcome = process(delivery, key, archive=ports.archive, store=ports.store, bus=ports.bus,
+            outcome = process(delivery, key, archive=ports.archive, store=ports.store,
                               max_body=MAX_BODY_BYTES, fetch_queue=ports.fetch_queue, mappings=ports.mappings,
                               historical=now - delivery.received_at > historical_after)  # fmt: skip
         except NpsloopError as exc:
@@ -234,7 +238,7 @@ def import_csv(target: Target, path: Path, source: str, *, progress: bool = True
         line, row = numbered
         try:
             response = row_to_response(row, source)
-            return line, record(response, response.responded_at or now, store=ports.store, bus=ports.bus,
+            return line, record(response, response.responded_at or now, store=ports.store,
                                 historical=True)  # fmt: skip
         except NpsloopError as exc:
             return line, exc

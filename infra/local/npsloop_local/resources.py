@@ -31,11 +31,15 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], 
 
     for logical, props in template.of_type("AWS::DynamoDB::Table").items():
         name = physical_name(logical)
-        indexes = {k: props[k] for k in ("GlobalSecondaryIndexes",) if k in props}
-        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
-                         AttributeDefinitions=props["AttributeDefinitions"], **indexes)  # fmt: skip
+        extra = {k: props[k] for k in ("GlobalSecondaryIndexes",) if k in props}
+        if "StreamSpecification" in props:
+            extra["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        table = ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
+                                 AttributeDefinitions=props["AttributeDefinitions"], **extra)["TableDescription"]
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+        if "LatestStreamArn" in table:
+            names.attributes[f"{logical}.StreamArn"] = table["LatestStreamArn"]
 
     for logical, props in template.of_type("AWS::S3::Bucket").items():
         name = physical_name(logical)

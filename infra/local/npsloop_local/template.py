@@ -117,6 +117,7 @@ class Physical:
 
     refs: dict[str, str] = field(default_factory=dict)  # what !Ref gives
     arns: dict[str, str] = field(default_factory=dict)  # what !GetAtt X.Arn gives
+    attributes: dict[str, str] = field(default_factory=dict)  # what other !GetAtt X.Y give, by "X.Y"
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
@@ -147,6 +148,8 @@ class Physical:
     def _attr(self, name: str, attr: str) -> str:
         if attr == "Arn" and name in self.arns:
             return self.arns[name]
+        if f"{name}.{attr}" in self.attributes:
+            return self.attributes[f"{name}.{attr}"]
         raise KeyError(f"!GetAtt {name}.{attr}: not available locally")
 
     def _sub(self, expr: str) -> Any:

@@ -8,8 +8,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from npsloop.aggregation import deltas, merge, month_window, rolling_counts
-from npsloop.compute import ACCOUNTS, contribution_of
+from npsloop.aggregation import Basis, basis_moves, merge, month_window, rolling_counts
 from npsloop.envelopes import Queued
 from npsloop.models import LinkedEvent, ScoredEvent
 from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
@@ -28,7 +27,7 @@ from npsloop.salesforce.sync import (
 from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.bus import EventBus
 from npsloop.stores.queue import Queue, backoff_seconds
-from npsloop.stores.responses import ResponseStore
+from npsloop.stores.responses import Link, ResponseStore
 
 logger = Logger(child=True)
 
@@ -59,19 +58,15 @@ def linked(event: ScoredEvent, m: Match) -> LinkedEvent:
 
 
 def account_nps(
-    latest: Mapping[str, ScoredEvent], matches: Mapping[str, Match], ports: SyncPorts, now: datetime
-) -> dict[str, tuple[float | None, int]]:
-    """Each matched account's NPS over the last 12 months, this batch included (counted or not yet)."""
+    latest: Mapping[str, ScoredEvent], matches: Mapping[str, Match], stored: Mapping[str, Link], ports: SyncPorts,
+    now: datetime,
+) -> dict[str, tuple[float | None, int]]:  # fmt: skip
+    """Each matched account's NPS over the last 12 months, this batch included: what the Aggregates table counts,
+    plus how this batch's links will move it (compute_score counts a link once the sync has stored it)."""
     accounts = sorted({m.account_id for m in matches.values() if m.account_id})
     if not accounts:
         return {}
-    ledgers = ports.responses.ledgers(list(latest), ACCOUNTS.ledger)
-    pending = []
-    for rid, event in latest.items():
-        revision, counted = ledgers.get(rid, (0, None))
-        if revision < event.revision:
-            pending.append(deltas(counted, contribution_of(linked(event, matches[rid]), ACCOUNTS)))
-    moves = merge(pending)
+    moves = merge(_link_moves(event, stored.get(rid), matches[rid]) for rid, event in latest.items())
     window = month_window(now)
     out = {}
     for account in accounts:
@@ -80,6 +75,13 @@ def account_nps(
         counts = rolling_counts(counted, moves, pk, window)
         out[account] = (counts.nps, counts.responses)
     return out
+
+
+def _link_moves(event: ScoredEvent, link: Link | None, m: Match) -> dict:
+    """How storing this match will move the counts (only the account's, unless the stored basis is missing)."""
+    old = link.basis if link else None
+    new = (old or Basis(event.response.score, event.period_time, {}))._replace(account_id=m.account_id)
+    return basis_moves(old, new)
 
 
 def sync_messages(
@@ -119,8 +121,8 @@ def _sync_chunk(
                        extra={"used": used, "allocation": total, "share": pacing.api_share})  # fmt: skip
         return _retry_later(queued, ports, pacing, hold=pacing.backoff_max_seconds)
     latest = latest_revisions(q.detail for q in queued)
-    stored = ports.responses.revisions(list(latest))
-    superseded = [rid for rid, event in latest.items() if stored.get(rid, 0) > event.revision]
+    stored = ports.responses.links(list(latest))
+    superseded = [rid for rid, event in latest.items() if rid in stored and stored[rid].revision > event.revision]
     if superseded:  # a newer revision is stored: its own ResponseScored syncs it; an older one must not overwrite it
         logger.info("older revisions not synced: a newer one is stored", extra={"responses": len(superseded)})
         for rid in superseded:
@@ -131,7 +133,7 @@ def _sync_chunk(
     try:
         found = look_up(LookupPlan.of(latest.values(), config), ports.api, config)
         matches = {rid: match(event, found, config.consent_field) for rid, event in latest.items()}
-        plan = plan_writes(latest, matches, found, account_nps(latest, matches, ports, now), config, now)
+        plan = plan_writes(latest, matches, found, account_nps(latest, matches, stored, ports, now), config, now)
         outcome = write(plan, matches, ports.api)
     except SalesforceAuthError as exc:
         logger.error("Salesforce refused the integration's credentials: fix the secret or the connected app",

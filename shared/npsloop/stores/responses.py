@@ -1,19 +1,26 @@
-"""The Responses table: the latest revision of each response, whether it was published, and what it counts for.
+"""The Responses table: the latest revision of each response and what it counts for.
 
-An erased response (`npsloop erase`) keeps its item without the answer (`data`) and its content hash: what it counts
-for stays (ledgers, category, period, themes, Salesforce ids), so the aggregates keep counting it anonymously and a
-redelivery of it is recognised (`erased`) instead of being stored again.
+Each revision is stored with its counting basis beside the answer (`score`, `period_at`, `segments`, `themes`, and
+the `sf_account_id` the sync matched): the table's stream (NEW_AND_OLD_IMAGES) is what compute_score counts from,
+each change moving the aggregates from the old image's basis to the new one's (npsloop.aggregation.basis_moves).
+The write is the event: nothing is published, nothing can be stored and not counted.
+
+An erased response (`npsloop erase`) keeps its item without the answer (`data`) and its content hash: its basis
+stays, so the aggregates keep counting it anonymously and a redelivery of it is recognised (`erased`) instead of
+being stored again.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from npsloop.aggregation import Basis, basis_of, period_labels
 from npsloop.aws import TableStore, conditional_failed
 from npsloop.models import CanonicalResponse, iso
+from npsloop.scoring import classify
 
 
 class Erased:
@@ -30,11 +37,38 @@ class StoredResponse:
     content_hash: str
     version_at: str
     received_at: str
-    published: bool
     historical: bool = False
 
 
+@dataclass(frozen=True)
+class Counting:
+    """How a writer computes a revision's basis: the counted segments and the comment's themes (both configured)."""
+
+    segments: Sequence[str]
+    themes_of: Callable[[str | None], Iterable[str]] = lambda comment: ()
+
+    def basis(self, response: CanonicalResponse, received_at: datetime) -> Basis:
+        return basis_of(response, received_at, self.segments, self.themes_of(response.comment))
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the stored item says about a response: its revision, the account it is counted under, its basis."""
+
+    revision: int
+    account_id: str | None
+    basis: Basis | None
+
+
 class ResponseStore(TableStore):
+    def __init__(self, table: str, dynamodb: Any | None = None, counting: Counting | None = None):
+        super().__init__(table, dynamodb)
+        if counting is None:
+            from npsloop.aggregation import SEGMENTS
+
+            counting = Counting(SEGMENTS)
+        self.counting = counting
+
     def get(self, response_id: str) -> StoredResponse | None:
         item = self.ddb.get_item(TableName=self.table, Key={"response_id": {"S": response_id}}, ConsistentRead=True)
         return _stored(item.get("Item"))
@@ -53,10 +87,9 @@ class ResponseStore(TableStore):
             return _refused(exc) or self.get(response.response_id)
         return None
 
-    @staticmethod
-    def _fields(response: CanonicalResponse, revision: int, received_at: datetime, historical: bool
+    def _fields(self, response: CanonicalResponse, revision: int, received_at: datetime, historical: bool
                 ) -> dict[str, Any]:  # fmt: skip
-        """A revision's attributes, as stored."""
+        """A revision's attributes, as stored: the answer and its basis (what it counts for)."""
         return {
             "data": {"S": response.model_dump_json()},
             "revision": {"N": str(revision)},
@@ -65,7 +98,7 @@ class ResponseStore(TableStore):
             "received_at": {"S": iso(received_at)},
             "source": {"S": response.source},
             "historical": {"BOOL": historical},
-            "published": {"BOOL": False},
+            **basis_attributes(self.counting.basis(response, received_at)),
         }
 
     def save(
@@ -78,6 +111,7 @@ class ResponseStore(TableStore):
         """
         fields = self._fields(response, revision, received_at, historical)
         values = {f":{name}": value for name, value in fields.items()}
+        stale = " REMOVE sentiment"  # learnt about the revision before: compute_score finds this one's
         if revision == 1:
             condition = "attribute_not_exists(revision)"
         else:
@@ -87,7 +121,7 @@ class ResponseStore(TableStore):
             self.ddb.update_item(
                 TableName=self.table,
                 Key={"response_id": {"S": response.response_id}},
-                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields) + stale,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={f"#{name}": name for name in fields},
                 ExpressionAttributeValues=values,
@@ -110,31 +144,28 @@ class ResponseStore(TableStore):
             ExpressionAttributeNames={"#data": "data"}, ExpressionAttributeValues={":at": {"S": at}},
         )  # fmt: skip
 
-    def mark_published(self, response_id: str, revision: int) -> None:
-        """Remember that ResponseReceived went out for this revision (a newer revision resets it)."""
-        try:
-            self.ddb.update_item(
-                TableName=self.table,
-                Key={"response_id": {"S": response_id}},
-                UpdateExpression="SET published = :true",
-                ConditionExpression="revision = :rev",
-                ExpressionAttributeValues={":true": {"BOOL": True}, ":rev": {"N": str(revision)}},
-            )
-        except Exception as exc:
-            if not conditional_failed(exc):  # a newer revision arrived meanwhile: it will be published itself
-                raise
-
-    def ledgers(self, response_ids: list[str], ledger: str) -> dict[str, tuple[int, Any]]:
-        """What each response counts for in the aggregates now: {id: (counted revision, contribution)}."""
-        names = {"#c": ledger, "#r": f"{ledger}_revision"}
-        return {item["response_id"]["S"]: (int(item[names["#r"]]["N"]), json.loads(item[ledger]["S"]))
-                for item in self._batch_get(response_ids, "response_id, #c, #r", names) if ledger in item}  # fmt: skip
-
     def revisions(self, response_ids: list[str]) -> dict[str, int]:
-        """The revision stored now of each response (one not stored, or erased, is left out)."""
-        return {item["response_id"]["S"]: int(item["revision"]["N"])
-                for item in self._batch_get(response_ids, "response_id, #r", {"#r": "revision"})
-                if "revision" in item}  # fmt: skip
+        """The revision stored now of each response (one not stored is left out)."""
+        return {rid: link.revision for rid, link in self.links(response_ids).items()}
+
+    def links(self, response_ids: list[str]) -> dict[str, Link]:
+        """Each stored response's revision, matched account and basis (one BatchGetItem per hundred)."""
+        names = {"#r": "revision", "#s": "segments"}
+        projection = "response_id, #r, score, period_at, #s, themes, sf_account_id"
+        return {item["response_id"]["S"]: Link(int(item["revision"]["N"]), (item.get("sf_account_id") or {}).get("S"),
+                                               basis_from(item))
+                for item in self._batch_get(response_ids, projection, names) if "revision" in item}  # fmt: skip
+
+    def set_sentiment(self, found: Iterable[tuple[str, int, str]]) -> None:
+        """Store the sentiment compute_score found for (response, revision); a newer revision keeps none."""
+        for response_id, revision, sentiment in found:
+            try:
+                self.ddb.update_item(TableName=self.table, Key={"response_id": {"S": response_id}},
+                                     UpdateExpression="SET sentiment = :s", ConditionExpression="revision = :rev",
+                                     ExpressionAttributeValues={":s": {"S": sentiment}, ":rev": {"N": str(revision)}})
+            except Exception as exc:
+                if not conditional_failed(exc):
+                    raise
 
     def _batch_get(self, response_ids: list[str], projection: str, names: dict[str, str]) -> list[dict[str, Any]]:
         """The items of these responses (consistent reads, 100 a call), with the projected attributes."""
@@ -178,6 +209,31 @@ def _refused(exc: Exception) -> StoredResponse | Erased | None:
     return ERASED if "erased_at" in item else _stored(item)
 
 
+def basis_attributes(basis: Basis) -> dict[str, Any]:
+    """A basis as item attributes (period_month and period_at also key the ByMonth index)."""
+    return {
+        "score": {"N": str(basis.score)},
+        "category": {"S": classify(basis.score).value},
+        "period_at": {"S": iso(basis.at)},
+        "period_month": {"S": period_labels(basis.at)["month"]},
+        "segments": {"M": {name: {"S": value} for name, value in basis.segments.items()}},
+        "themes": {"L": [{"S": t} for t in basis.themes]},
+    }
+
+
+def basis_from(image: dict[str, Any] | None) -> Basis | None:
+    """The basis an item (or a stream image) holds; None for an item without one."""
+    if not image or "score" not in image or "period_at" not in image:
+        return None
+    return Basis(
+        score=int(image["score"]["N"]),
+        at=datetime.fromisoformat(image["period_at"]["S"].replace("Z", "+00:00")),
+        segments={name: value["S"] for name, value in image.get("segments", {}).get("M", {}).items()},
+        themes=tuple(t["S"] for t in image.get("themes", {}).get("L", [])),
+        account_id=(image.get("sf_account_id") or {}).get("S"),
+    )
+
+
 def _stored(item: dict[str, Any] | None) -> StoredResponse | None:
     if not item or "data" not in item:
         return None
@@ -187,6 +243,60 @@ def _stored(item: dict[str, Any] | None) -> StoredResponse | None:
         content_hash=item["content_hash"]["S"],
         version_at=item["version_at"]["S"],
         received_at=item["received_at"]["S"],
-        published=item.get("published", {}).get("BOOL", False),
         historical=item.get("historical", {}).get("BOOL", False),
     )
+
+
+@dataclass(frozen=True)
+class ScannedResponse:
+    response: CanonicalResponse
+    revision: int
+    received_at: datetime
+    basis: Basis
+
+
+class ResponseScan(TableStore):
+    """Every stored response with its basis, page by page, and the rewrite of a basis (reaggregation)."""
+
+    def count(self) -> int:
+        """About how many items the table holds (DynamoDB updates this every six hours or so)."""
+        return int(self.ddb.describe_table(TableName=self.table)["Table"].get("ItemCount", 0))
+
+    def pages(self, page_size: int = 100) -> Iterator[list[ScannedResponse]]:
+        """Responses with an answer and a basis (an erased one keeps its basis as it is)."""
+        request: dict[str, Any] = {"TableName": self.table, "Limit": page_size}
+        while True:
+            page = self.ddb.scan(**request)
+            yield [row for item in page["Items"] if (row := _scanned(item))]
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get(self, response_id: str) -> ScannedResponse | None:
+        item = self.ddb.get_item(TableName=self.table, Key={"response_id": {"S": response_id}}, ConsistentRead=True)
+        return _scanned(item.get("Item") or {})
+
+    def rewrite(self, response_id: str, revision: int, basis: Basis) -> bool:
+        """Store a new basis for the revision read; False when another revision is stored now."""
+        fields = basis_attributes(basis)
+        try:
+            self.ddb.update_item(
+                TableName=self.table, Key={"response_id": {"S": response_id}},
+                UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in fields),
+                ConditionExpression="revision = :rev",
+                ExpressionAttributeNames={f"#{n}": n for n in fields},
+                ExpressionAttributeValues={**{f":{n}": v for n, v in fields.items()}, ":rev": {"N": str(revision)}},
+            )  # fmt: skip
+        except Exception as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+
+def _scanned(item: dict[str, Any]) -> ScannedResponse | None:
+    basis = basis_from(item)
+    if "data" not in item or basis is None:
+        return None
+    return ScannedResponse(CanonicalResponse.model_validate_json(item["data"]["S"]), int(item["revision"]["N"]),
+                           datetime.fromisoformat(item["received_at"]["S"]), basis)  # fmt: skip

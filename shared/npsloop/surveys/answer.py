@@ -28,7 +28,6 @@ from npsloop.notify.followup import language
 from npsloop.secrets import AppSecret
 from npsloop.sources.base import Delivery, form_fields
 from npsloop.stores.archive import RawArchive
-from npsloop.stores.bus import EventBus
 from npsloop.stores.queue import Queue
 from npsloop.stores.responses import ResponseStore
 from npsloop.stores.surveys import Click, SurveyLedger
@@ -48,7 +47,6 @@ class AnswerPorts:
     clicks: Queue
     archive: RawArchive
     store: ResponseStore
-    bus: EventBus
 
 
 @dataclass(frozen=True)
@@ -152,5 +150,5 @@ def _record(token: str, invitation: Invitation, score: int, comment: str | None,
         comment = stored.response.comment if stored else None
     body = {"token": token, "score": score} | ({"comment": comment} if comment else {})
     delivery = Delivery("email", json.dumps(body).encode(), {"content-type": "application/json"}, at)
-    return receive(delivery, secret=secret, archive=ports.archive, store=ports.store, bus=ports.bus,
+    return receive(delivery, secret=secret, archive=ports.archive, store=ports.store,
                    max_body=MAX_BODY_BYTES)  # fmt: skip
