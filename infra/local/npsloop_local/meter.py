@@ -2,7 +2,8 @@
 
 The moto process counts as it serves: every HTTP request by service and action, and from inside moto what an
 HTTP count cannot see: DynamoDB write and read units from the sizes of the items written and read (1 WRU per KB
-written, twice in a transaction; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB
+written, of the larger of the item before and after, twice in a transaction; the global secondary indexes' own
+writes; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB
 chunks, and the SQS messages EventBridge delivers to its queue targets. `GET /__npsloop/meter` returns the counts,
 `DELETE /__npsloop/meter` starts them again.
 """
@@ -75,6 +76,26 @@ def middleware(app: Callable[..., Iterable[bytes]], meter: Meter) -> Callable[..
     return metered
 
 
+def index_keys(index: Any, item: Any) -> tuple | None:
+    """The item's entry in a global secondary index (its key values), or None when it has none."""
+    values = tuple(item.attrs.get(k["AttributeName"]) for k in index.schema) if item is not None else (None,)
+    return None if any(v is None for v in values) else tuple(str(v.value) for v in values)
+
+
+def index_writes(index: Any, before: tuple | None, new: Any) -> int:
+    """Write units a table write costs in one global secondary index: the index entry is written when the item
+    gains it or its keys change (and, unless the index holds keys only, whenever the item changes), and the old
+    entry is deleted when the item loses it or its keys change (each entry: 1 WRU per KB projected)."""
+    after = index_keys(index, new)
+    keys_only = index.projection.get("ProjectionType") == "KEYS_ONLY"
+    cost = 0
+    if after is not None and (after != before or not keys_only):
+        cost += 1 if keys_only else math.ceil(max(new.size(), 1) / 1024)
+    if before is not None and before != after:
+        cost += 1
+    return cost
+
+
 def install(meter: Meter) -> None:
     """Count capacity units, events and queue deliveries inside moto (once per process)."""
     from moto.dynamodb.models import DynamoDBBackend
@@ -86,12 +107,30 @@ def install(meter: Meter) -> None:
     def units(item: Any, per: int) -> int:
         return math.ceil(max(item.size(), 1) / per) if item is not None else 1
 
+    get_item = DynamoDBBackend.get_item  # unmetered: the write's own look at the item it replaces
+
     def writes(method: Callable[..., Any]) -> Callable[..., Any]:
         def wrapped(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            table = self.get_table(table_name)
+            try:  # moto changes the item in place: what counts is read now
+                key = args[0] if args else kwargs.get("item_attrs") or kwargs.get("key")
+                if method.__name__ == "put_item":
+                    key = {k: v for k, v in key.items() if k in (table.hash_key_attr, table.range_key_attr)}
+                old = get_item(self, table_name, key)
+            except Exception:  # a malformed key: the write itself says what is wrong
+                old = None
+            before_units = units(old, 1024) if old is not None else 1
+            before_keys = [index_keys(index, old) for index in table.global_indexes]
             item = method(self, table_name, *args, **kwargs)
-            wru = units(item, 1024) * (2 if getattr(meter.local, "transaction", False) else 1)
+            # a write is billed on the larger of the item before and after it; twice inside a transaction
+            wru = max(units(item, 1024), before_units) * (2 if getattr(meter.local, "transaction", False) else 1)
             meter.add("dynamodb.WRU", wru)
             meter.add(f"dynamodb.WRU.{table_name}", wru)
+            for index, before in zip(table.global_indexes, before_keys, strict=True):
+                gsi = index_writes(index, before, item if method.__name__ != "delete_item" else None)
+                if gsi:
+                    meter.add("dynamodb.WRU", gsi)
+                    meter.add(f"dynamodb.WRU.{table_name}.{index.name}", gsi)
             return item
 
         wrapped.npsloop_metered = True  # type: ignore[attr-defined]

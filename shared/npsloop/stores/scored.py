@@ -1,5 +1,8 @@
 """Scored responses by the month and time they count at (the Responses table's ByMonth index): exports and the
-dashboard's latest comments read them a page at a time."""
+dashboard's latest comments read them a page at a time.
+
+The index holds keys only: every write of a response would otherwise be written to the index again (a second
+write unit per KB), while these readers are few; a page reads its items from the table with BatchGetItem."""
 
 from __future__ import annotations
 
@@ -36,7 +39,21 @@ class ScoredResponses(TableStore):
         if start:
             request["ExclusiveStartKey"] = start
         result = self.ddb.query(**request)
-        return [_row(item) for item in result["Items"] if "data" in item], result.get("LastEvaluatedKey")
+        items = self._items([k["response_id"]["S"] for k in result["Items"]])
+        return [_row(items[rid]) for k in result["Items"] if "data" in items.get(rid := k["response_id"]["S"], {})
+                ], result.get("LastEvaluatedKey")  # fmt: skip
+
+    def _items(self, response_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The table's items of these responses (BatchGetItem, a hundred a call), by response id."""
+        out: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(response_ids), 100):
+            request: dict[str, Any] | None = {self.table: {"Keys": [{"response_id": {"S": rid}}
+                                                                    for rid in response_ids[first : first + 100]]}}
+            while request:
+                result = self.ddb.batch_get_item(RequestItems=request)
+                out.update((i["response_id"]["S"], i) for i in result["Responses"].get(self.table, []))
+                request = result.get("UnprocessedKeys") or None
+        return out
 
     def rows(self, months: list[str], first_at: str, last_at: str, *, newest_first: bool = False,
              page_size: int = 500) -> Iterator[ScoredRow]:  # fmt: skip
