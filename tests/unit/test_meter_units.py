@@ -7,7 +7,6 @@ from moto import mock_aws
 
 from npsloop_local.meter import Meter, install
 
-
 METER = Meter()  # moto is patched once per process, for one meter
 
 
