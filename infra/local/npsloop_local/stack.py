@@ -1,4 +1,4 @@
-"""`npsloop local`: moto, the functions in worker processes, their routes and pollers, and the Salesforce stand-in."""
+"""`npsloop local`: moto, the functions in worker processes, their routes, queue and stream pollers, the stand-in."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from npsloop.apikeys import ApiKeyStore
 from npsloop_local import state
 from npsloop_local.http_api import HttpApi
-from npsloop_local.pollers import QueuePoller
+from npsloop_local.pollers import Poller, QueuePoller, StreamPoller
 from npsloop_local.resources import aws_client, create_all
 from npsloop_local.template import REGION, ROOT, Physical, Template
 from npsloop_local.workers import WorkerPool, WorkerSpec
@@ -100,7 +100,7 @@ class LocalStack:
         self.aws_port = _free(options.aws_port)
         self.aws_url = f"http://{HOST}:{self.aws_port}"
         self.pools: dict[str, WorkerPool] = {}
-        self.pollers: list[QueuePoller] = []
+        self.pollers: list[Poller] = []
         self.names = Physical()
         self.moto: Any = None
         self.standin: Any = None
@@ -203,13 +203,17 @@ class LocalStack:
             t.join()
         if errors:
             raise errors[0]
-        sqs = aws_client("sqs", self.aws_url)
+        sqs, streams = aws_client("sqs", self.aws_url), aws_client("dynamodbstreams", self.aws_url)
         for fn in functions:
+            invoke = self.pools[fn.logical_id].invoke
             for source in fn.queues:
                 url, arn = self.names.refs[source.queue], self.names.arns[source.queue]
-                poller = QueuePoller(fn.logical_id, source, url, arn, sqs, self.pools[fn.logical_id].invoke)
-                self.pollers.append(poller)
-                poller.start()
+                self.pollers.append(QueuePoller(fn.logical_id, source, url, arn, sqs, invoke))
+            for stream in fn.streams:
+                arn = self.names.stream_arns[stream.table]
+                self.pollers.append(StreamPoller(fn.logical_id, stream, arn, streams, invoke))
+        for poller in self.pollers:
+            poller.start()
 
     # --- what it prints -------------------------------------------------------------------------------------
     @property

@@ -1,4 +1,4 @@
-"""template.yaml read as the local stack's only wiring: resources, functions, routes and queue event sources."""
+"""template.yaml read as the local stack's only wiring: resources, functions, routes, queue and stream event sources."""
 
 from __future__ import annotations
 
@@ -43,6 +43,19 @@ class QueueSource:
     report_failures: bool
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    """A `Type: DynamoDB` event: the table whose stream triggers the function, and how Lambda reads it."""
+
+    table: str  # logical id of the table (from `Stream: !GetAtt Table.StreamArn`)
+    starting_position: str  # TRIM_HORIZON or LATEST
+    batch_size: int
+    window_seconds: int
+    report_failures: bool
+    max_retries: int  # -1: until the records expire (here: forever)
+    bisect: bool
+
+
 @dataclass
 class Function:
     logical_id: str
@@ -52,6 +65,7 @@ class Function:
     environment: dict[str, Any]
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
+    streams: list[StreamSource] = field(default_factory=list)
 
 
 class Template:
@@ -107,8 +121,23 @@ class Template:
                         int(p.get("MaximumBatchingWindowInSeconds", 0)),
                         "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
                     ))  # fmt: skip
+                elif event["Type"] == "DynamoDB":
+                    fn.streams.append(stream_source(p))
             out.append(fn)
         return out
+
+
+def stream_source(p: dict[str, Any]) -> StreamSource:
+    """A DynamoDB event's properties with Lambda's defaults (BatchSize 100, retries until the records expire)."""
+    stream = p["Stream"].get("Fn::GetAtt") if isinstance(p["Stream"], dict) else None
+    table, attr = (stream if isinstance(stream, list) else str(stream).split(".", 1)) if stream else (None, None)
+    if attr != "StreamArn":
+        raise ValueError(f"DynamoDB event Stream {p['Stream']!r}: the local stack needs !GetAtt <Table>.StreamArn")
+    return StreamSource(
+        table, p["StartingPosition"], int(p.get("BatchSize", 100)), int(p.get("MaximumBatchingWindowInSeconds", 0)),
+        "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []), int(p.get("MaximumRetryAttempts", -1)),
+        bool(p.get("BisectBatchOnFunctionError", False)),
+    )  # fmt: skip
 
 
 @dataclass
@@ -117,6 +146,7 @@ class Physical:
 
     refs: dict[str, str] = field(default_factory=dict)  # what !Ref gives
     arns: dict[str, str] = field(default_factory=dict)  # what !GetAtt X.Arn gives
+    stream_arns: dict[str, str] = field(default_factory=dict)  # what !GetAtt Table.StreamArn gives
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
@@ -147,6 +177,8 @@ class Physical:
     def _attr(self, name: str, attr: str) -> str:
         if attr == "Arn" and name in self.arns:
             return self.arns[name]
+        if attr == "StreamArn" and name in self.stream_arns:
+            return self.stream_arns[name]
         raise KeyError(f"!GetAtt {name}.{attr}: not available locally")
 
     def _sub(self, expr: str) -> Any:
