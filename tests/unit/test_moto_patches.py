@@ -115,3 +115,27 @@ def test_a_cancelled_transaction_leaves_no_record_in_the_tables_stream(moto_serv
     after = _stream_keys(streams, arn)
     assert [(name, key) for name, key, _ in after] == [("INSERT", "a"), ("INSERT", "b")]
     assert int(after[1][2]) == int(after[0][2]) + 1  # the next write takes the sequence number given back
+
+
+def test_stream_iterators_are_forgotten_once_expired(moto_server, monkeypatch):
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    from npsloop_local import moto_server as patches
+
+    client, streams = aws_client("dynamodb", moto_server), aws_client("dynamodbstreams", moto_server)
+    arn = client.create_table(
+        TableName="iterated", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]  # fmt: skip
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    held = dynamodbstreams_backends["123456789012"]["eu-central-1"].shard_iterators
+    for _ in range(20):
+        iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+    grown = len(held)
+    monkeypatch.setattr(patches, "ITERATOR_LIFETIME_S", -1)
+    client.put_item(TableName="iterated", Item={"pk": {"S": "a"}})
+    got = streams.get_records(ShardIterator=iterator)
+    assert [r["dynamodb"]["Keys"] for r in got["Records"]] == [{"pk": {"S": "a"}}]
+    assert grown >= 20 and len(held) < grown

@@ -27,6 +27,8 @@ from werkzeug.serving import make_server
 from npsloop_local.meter import Meter, middleware
 from npsloop_local.meter import install as install_meter
 
+ITERATOR_LIFETIME_S = 15 * 60  # how long a DynamoDB Streams shard iterator stays valid
+
 
 class _DynamoDbOneAtATime:
     def __init__(self, app: Callable[..., Iterable[bytes]]):
@@ -165,11 +167,37 @@ def patch_per_request_costs() -> None:
     SQSBackend.send_message = send_message
 
 
+def patch_stream_iterators() -> None:
+    """moto keeps every shard iterator it hands out, and each GetRecords hands out one (about 2 KB): a stream poller
+    reading four times a second grew moto by some 30 MB an hour. DynamoDB Streams iterators expire after 15
+    minutes; here they are forgotten then too."""
+    from moto.dynamodbstreams import models
+
+    if getattr(models.DynamoDBStreamsBackend.get_records, "npsloop_patched", False):
+        return
+    born: dict[str, float] = {}
+    get_records = models.DynamoDBStreamsBackend.get_records
+
+    def expiring_get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        result = get_records(self, iterator_arn, limit)
+        now = time.monotonic()
+        born.setdefault(iterator_arn, now)
+        born[result["NextShardIterator"]] = now
+        for arn in [a for a, at in born.items() if now - at > ITERATOR_LIFETIME_S]:
+            born.pop(arn)
+            self.shard_iterators.pop(arn, None)
+        return result
+
+    expiring_get_records.npsloop_patched = True  # type: ignore[attr-defined]
+    models.DynamoDBStreamsBackend.get_records = expiring_get_records
+
+
 def patch_moto() -> None:
     """What the local stack changes in moto, for the tests' moto as well."""
     patch_eventbridge_envelope()
     patch_dynamodb_transactions()
     patch_per_request_costs()
+    patch_stream_iterators()
 
 
 def serve(host: str, port: int) -> None:
