@@ -8,7 +8,7 @@ import socket
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -102,6 +102,7 @@ class LocalStack:
         self.pools: dict[str, WorkerPool] = {}
         self.pollers: list[Poller] = []
         self.names = Physical()
+        self.restored = False  # --state-dir put back a previous run's data
         self.moto: Any = None
         self.standin: Any = None
         self.api: HttpApi | None = None
@@ -120,8 +121,8 @@ class LocalStack:
             self.standin.start(HOST, _free(self.options.salesforce_port))
             self.secret["salesforce"].setdefault("login_url", self.standin.url)
         self.names = create_all(self.template, self.aws_url, self.secret, self.mapping)
-        if self.options.state_dir:
-            state.load(self.options.state_dir, self.names, self.aws_url)
+        # the restored items are written again, so their tables' streams hold them anew: not changes to act on
+        self.restored = bool(self.options.state_dir) and state.load(self.options.state_dir, self.names, self.aws_url)
         self._verify_sender()
         keys = ApiKeyStore(self.names.refs["ApiKeysTable"], aws_client("dynamodb", self.aws_url))
         for number, key in enumerate(self.options.api_keys, 1):
@@ -211,6 +212,8 @@ class LocalStack:
                 self.pollers.append(QueuePoller(fn.logical_id, source, url, arn, sqs, invoke))
             for stream in fn.streams:
                 arn = self.names.stream_arns[stream.table]
+                if self.restored:  # the previous run worked through its stream; TRIM_HORIZON would replay it
+                    stream = replace(stream, starting_position="LATEST")
                 self.pollers.append(StreamPoller(fn.logical_id, stream, arn, streams, invoke))
         for poller in self.pollers:
             poller.start()
