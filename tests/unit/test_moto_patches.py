@@ -72,6 +72,15 @@ def test_sqs_still_answers_its_attributes_and_content_based_deduplication():
         assert [m["Body"] for m in got] == ["same"]
 
 
+def _streamed_table(client, name, view):
+    """A table keyed by pk with a stream of `view`; its stream's ARN."""
+    return client.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+    )["TableDescription"]["LatestStreamArn"]  # fmt: skip
+
+
 def _stream_keys(streams, arn):
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
@@ -96,11 +105,7 @@ def moto_server():
 
 def test_a_cancelled_transaction_leaves_no_record_in_the_tables_stream(moto_server):
     client, streams = aws_client("dynamodb", moto_server), aws_client("dynamodbstreams", moto_server)
-    arn = client.create_table(
-        TableName="streamed", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]  # fmt: skip
+    arn = _streamed_table(client, "streamed", "NEW_AND_OLD_IMAGES")
     client.put_item(TableName="streamed", Item={"pk": {"S": "a"}})
     before = _stream_keys(streams, arn)
     with pytest.raises(ClientError):
@@ -123,11 +128,7 @@ def test_stream_iterators_are_forgotten_once_expired(moto_server, monkeypatch):
     from npsloop_local import moto_server as patches
 
     client, streams = aws_client("dynamodb", moto_server), aws_client("dynamodbstreams", moto_server)
-    arn = client.create_table(
-        TableName="iterated", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
-    )["TableDescription"]["LatestStreamArn"]  # fmt: skip
+    arn = _streamed_table(client, "iterated", "KEYS_ONLY")
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
     held = dynamodbstreams_backends["123456789012"]["eu-central-1"].shard_iterators
