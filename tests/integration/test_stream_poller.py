@@ -1,6 +1,7 @@
 """The local stack's DynamoDB stream event source: a StreamPoller reading moto's stream over HTTP, as Lambda would."""
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ from npsloop_local import pollers
 from npsloop_local.pollers import StreamPoller
 from npsloop_local.resources import aws_client, create_all
 from npsloop_local.template import Template
-from npsloop_local.workers import InvocationError
+from npsloop_local.workers import InvocationError, WorkerPool, WorkerSpec
 
 TEMPLATE = """
 Resources:
@@ -37,6 +38,22 @@ Resources:
             FunctionResponseTypes: [ReportBatchItemFailures]
             MaximumRetryAttempts: {retries}
             BisectBatchOnFunctionError: {bisect}
+"""
+
+
+PROBE = """
+import json, os, time
+
+def lambda_handler(event, context):
+    here = os.environ["PROBE_DIR"]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+    with open(os.path.join(here, "calls.jsonl"), "a") as calls:
+        calls.write(json.dumps(keys) + "\\n")
+    for key, action in (("die", lambda: os._exit(1)), ("slow", lambda: time.sleep(30))):
+        if key in keys and not os.path.exists(os.path.join(here, key)):
+            open(os.path.join(here, key), "w").close()
+            action()
+    return {"batchItemFailures": []}
 """
 
 
@@ -234,3 +251,20 @@ def test_nothing_is_lost_or_doubled_across_failures_while_writes_go_on(stream):
     wait_for(lambda: poller.records == len(keys), timeout=90)
     assert done == keys
     assert poller.failed_batches > 0
+
+
+def test_a_batch_whose_worker_died_or_timed_out_is_retried_as_it_was_by_a_fresh_worker(stream, tmp_path):
+    (tmp_path / "stream_probe.py").write_text(PROBE)
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(tmp_path), "PROBE_DIR": str(tmp_path),
+                   "AWS_LAMBDA_FUNCTION_TIMEOUT": "1"}  # fmt: skip
+    pool = WorkerPool(WorkerSpec("ScoreFunction", "stream_probe.lambda_handler", 1, environment), 1, None)
+    pool.start()
+    try:
+        stream.put("a", "die", "b", "slow", "c")
+        poller = stream.start(pool.invoke, batch=10)
+        wait_for(lambda: poller.records == 5, timeout=60)
+    finally:
+        pool.stop()
+    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert calls == [["a", "die", "b", "slow", "c"]] * 3  # died, timed out, then done: the same batch each time
+    assert (poller.batches, poller.failed_batches) == (3, 2)
