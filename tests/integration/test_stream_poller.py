@@ -137,6 +137,7 @@ def test_records_arrive_in_order_in_batches_with_lambdas_event_shape_and_both_im
     function = Function()
     poller = stream.start(function, batch=3)
     wait_for(lambda: poller.records == 7)
+    wait_for(lambda: poller.caught_up)
     assert all(len(b) <= 3 for b in function.batches())
     records = [r for e in function.events for r in e["Records"]]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["k0", "k1", "k2", "k3", "k4", "k1", "k2"]
@@ -154,6 +155,19 @@ def test_records_arrive_in_order_in_batches_with_lambdas_event_shape_and_both_im
     assert change["OldImage"]["note"] == {"S": "first"} and change["NewImage"]["note"] == {"S": "second"}
     assert "NewImage" not in remove["dynamodb"] and remove["dynamodb"]["OldImage"]["pk"] == {"S": "k2"}
     assert "OldImage" not in records[0]["dynamodb"] and records[0]["dynamodb"]["NewImage"]["pk"] == {"S": "k0"}
+
+
+def test_the_poller_is_caught_up_only_when_every_record_written_is_done(stream):
+    release = threading.Event()
+    function = Function(lambda event, call: release.wait(30))
+    poller = stream.start(function)
+    wait_for(lambda: poller.caught_up)  # an empty stream read to its end
+    stream.put("a")
+    wait_for(lambda: len(function.events) == 1)
+    assert not poller.caught_up  # its batch is in flight
+    release.set()
+    wait_for(lambda: poller.caught_up)
+    assert poller.records == 1
 
 
 def test_latest_starts_after_what_the_stream_holds_and_trim_horizon_from_its_start(stream):
@@ -249,6 +263,7 @@ def test_nothing_is_lost_or_doubled_across_failures_while_writes_go_on(stream):
     for start in range(0, len(keys), 10):
         stream.put(*keys[start : start + 10])
     wait_for(lambda: poller.records == len(keys), timeout=90)
+    wait_for(lambda: poller.caught_up)
     assert done == keys
     assert poller.failed_batches > 0
 

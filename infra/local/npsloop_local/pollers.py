@@ -147,6 +147,7 @@ class _Shard:
     pending: list[dict[str, Any]] = field(default_factory=list)  # read, not yet done: the batch in flight first
     retrying: int = 0  # failed attempts at the batch that heads `pending`
     limit: int = 0  # > 0: the batch was bisected to this many records
+    last_read: int = -1  # records the last GetRecords returned (-1: none made yet)
 
 
 class StreamPoller(Poller):
@@ -173,6 +174,12 @@ class StreamPoller(Poller):
         self._discover()  # the starting position is where the stream stands now, not when the thread gets to run
         super().start()
 
+    @property
+    def caught_up(self) -> bool:
+        """Every record read is done and the last read of each shard found nothing new (Lambda's IteratorAge 0)."""
+        shards = list(self.shards.values())
+        return bool(shards) and all(not s.pending and s.last_read == 0 for s in shards)
+
     def _discover(self) -> None:
         """Start reading the shards not seen yet, at the starting position (moto's stream has one shard)."""
         for shard in self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]:
@@ -198,7 +205,9 @@ class StreamPoller(Poller):
             return []
         got = self.streams.get_records(ShardIterator=shard.iterator, Limit=most)
         shard.iterator = got.get("NextShardIterator")  # None once a closed shard is read to its end
-        return got.get("Records", [])
+        records = got.get("Records", [])
+        shard.last_read = len(records)
+        return records
 
     def _gather(self, shard: _Shard) -> None:
         """Fill the shard's batch up to BatchSize within the batching window, which opens with the first record."""

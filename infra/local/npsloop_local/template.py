@@ -43,6 +43,12 @@ class QueueSource:
     report_failures: bool
 
 
+STREAM_PROPERTIES = {"Stream", "StartingPosition", "BatchSize", "MaximumBatchingWindowInSeconds", "Enabled",
+                     "FunctionResponseTypes", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
+                     "ParallelizationFactor", "MaximumRecordAgeInSeconds"}  # fmt: skip
+DEFAULTS_ONLY = {"ParallelizationFactor": 1, "MaximumRecordAgeInSeconds": -1}  # emulated at these values only
+
+
 @dataclass(frozen=True)
 class StreamSource:
     """A `Type: DynamoDB` event: the table whose stream triggers the function, and how Lambda reads it."""
@@ -121,23 +127,37 @@ class Template:
                         int(p.get("MaximumBatchingWindowInSeconds", 0)),
                         "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
                     ))  # fmt: skip
-                elif event["Type"] == "DynamoDB":
-                    fn.streams.append(stream_source(p))
+                elif event["Type"] == "DynamoDB" and self._evaluate(p.get("Enabled", True)) not in (False, "false"):
+                    fn.streams.append(self._stream_source(p))
             out.append(fn)
         return out
 
+    def _stream_source(self, p: dict[str, Any]) -> StreamSource:
+        """A DynamoDB event's properties with Lambda's defaults (BatchSize 100, retries until the records expire).
 
-def stream_source(p: dict[str, Any]) -> StreamSource:
-    """A DynamoDB event's properties with Lambda's defaults (BatchSize 100, retries until the records expire)."""
-    stream = p["Stream"].get("Fn::GetAtt") if isinstance(p["Stream"], dict) else None
-    table, attr = (stream if isinstance(stream, list) else str(stream).split(".", 1)) if stream else (None, None)
-    if attr != "StreamArn":
-        raise ValueError(f"DynamoDB event Stream {p['Stream']!r}: the local stack needs !GetAtt <Table>.StreamArn")
-    return StreamSource(
-        table, p["StartingPosition"], int(p.get("BatchSize", 100)), int(p.get("MaximumBatchingWindowInSeconds", 0)),
-        "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []), int(p.get("MaximumRetryAttempts", -1)),
-        bool(p.get("BisectBatchOnFunctionError", False)),
-    )  # fmt: skip
+        What the local stack does not emulate is refused rather than ignored: a filter, an on-failure destination
+        or a record age limit left out would change which records the function sees.
+        """
+        unsupported = set(p) - STREAM_PROPERTIES
+        unsupported |= {k for k, v in DEFAULTS_ONLY.items() if k in p and int(self._evaluate(p[k])) != v}
+        if unsupported:
+            raise ValueError(f"DynamoDB event {sorted(unsupported)}: not emulated by the local stack")
+        stream = p["Stream"].get("Fn::GetAtt") if isinstance(p["Stream"], dict) else None
+        table, attr = (stream if isinstance(stream, list) else str(stream).split(".", 1)) if stream else (None, None)
+        if attr != "StreamArn":
+            raise ValueError(f"DynamoDB event Stream {p['Stream']!r}: the local stack needs !GetAtt <Table>.StreamArn")
+        position = self._evaluate(p.get("StartingPosition"))
+        if position not in ("TRIM_HORIZON", "LATEST"):
+            raise ValueError(f"DynamoDB event StartingPosition {position!r}: TRIM_HORIZON or LATEST")
+
+        def number(name: str, default: int) -> int:
+            return int(self._evaluate(p.get(name, default)))
+
+        return StreamSource(
+            table, position, number("BatchSize", 100), number("MaximumBatchingWindowInSeconds", 0),
+            "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []), number("MaximumRetryAttempts", -1),
+            str(self._evaluate(p.get("BisectBatchOnFunctionError", False))).lower() == "true",
+        )  # fmt: skip
 
 
 @dataclass
