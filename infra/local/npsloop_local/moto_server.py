@@ -175,11 +175,11 @@ def patch_stream_iterators() -> None:
 
     if getattr(models.DynamoDBStreamsBackend.get_records, "npsloop_patched", False):
         return
-    born: dict[str, float] = {}
     get_records = models.DynamoDBStreamsBackend.get_records
 
     def expiring_get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
         result = get_records(self, iterator_arn, limit)
+        born: dict[str, float] = self.__dict__.setdefault("npsloop_iterators_born", {})  # per backend, as its iterators
         now = time.monotonic()
         born.setdefault(iterator_arn, now)
         born[result["NextShardIterator"]] = now
