@@ -11,35 +11,8 @@ import pytest
 from npsloop_local import pollers
 from npsloop_local.pollers import StreamPoller
 from npsloop_local.resources import aws_client, create_all
-from npsloop_local.template import Template
 from npsloop_local.workers import InvocationError, WorkerPool, WorkerSpec
-
-TEMPLATE = """
-Resources:
-  {table}:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      BillingMode: PAY_PER_REQUEST
-      AttributeDefinitions: [{{AttributeName: pk, AttributeType: S}}]
-      KeySchema: [{{AttributeName: pk, KeyType: HASH}}]
-      StreamSpecification: {{StreamViewType: NEW_AND_OLD_IMAGES}}
-  ScoreFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: compute_score.handler.lambda_handler
-      Events:
-        Changes:
-          Type: DynamoDB
-          Properties:
-            Stream: !GetAtt {table}.StreamArn
-            StartingPosition: {position}
-            BatchSize: {batch}
-            MaximumBatchingWindowInSeconds: {window}
-            FunctionResponseTypes: [ReportBatchItemFailures]
-            MaximumRetryAttempts: {retries}
-            BisectBatchOnFunctionError: {bisect}
-"""
-
+from tests.streams import streamed_template
 
 PROBE = """
 import json, os, time
@@ -85,10 +58,10 @@ class Stream:
         self.ddb = aws_client("dynamodb", url)
 
     def template(self, position="TRIM_HORIZON", batch=10, window=0, retries=-1, bisect="false"):
-        path = self.directory / "template.yaml"
-        path.write_text(TEMPLATE.format(table=self.table, position=position, batch=batch, window=window,
-                                        retries=retries, bisect=bisect))  # fmt: skip
-        return Template(path)
+        settings = [f"StartingPosition: {position}", f"BatchSize: {batch}", f"MaximumBatchingWindowInSeconds: {window}",
+                    "FunctionResponseTypes: [ReportBatchItemFailures]", f"MaximumRetryAttempts: {retries}",
+                    f"BisectBatchOnFunctionError: {bisect}"]  # fmt: skip
+        return streamed_template(self.directory, settings, table=self.table)
 
     def start(self, function, **settings):
         (source,) = self.template(**settings).functions()[0].streams

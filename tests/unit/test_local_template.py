@@ -4,34 +4,12 @@ import re
 
 import pytest
 
-from npsloop_local.template import Physical, StreamSource, Template
-
-TEMPLATE = """
-Parameters:
-  ScoreBatchSize: {{Type: Number, Default: 25}}
-Resources:
-  ResponsesTable:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      KeySchema: [{{AttributeName: pk, KeyType: HASH}}]
-      StreamSpecification: {{StreamViewType: NEW_AND_OLD_IMAGES}}
-  ScoreFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: compute_score.handler.lambda_handler
-      Events:
-        Changes:
-          Type: DynamoDB
-          Properties:
-            Stream: {stream}
-            {properties}
-"""
+from npsloop_local.template import Physical, StreamSource
+from tests.streams import streamed_template
 
 
-def parse(tmp_path, properties="StartingPosition: TRIM_HORIZON", stream="!GetAtt ResponsesTable.StreamArn"):
-    path = tmp_path / "template.yaml"
-    path.write_text(TEMPLATE.format(stream=stream, properties=properties.replace("\n", "\n            ")))
-    return Template(path)
+def parse(tmp_path, properties="StartingPosition: TRIM_HORIZON", stream=""):
+    return streamed_template(tmp_path, properties.split("\n"), stream=stream)
 
 
 def test_a_dynamodb_event_takes_lambdas_defaults(tmp_path):
@@ -67,7 +45,7 @@ def test_a_disabled_event_source_gets_no_poller(tmp_path):
     ],
 )
 def test_what_the_local_stack_does_not_emulate_is_refused_by_name(tmp_path, properties, stream, says):
-    template = parse(tmp_path, properties, stream or "!GetAtt ResponsesTable.StreamArn")
+    template = parse(tmp_path, properties, stream)
     with pytest.raises(ValueError, match=re.escape(says)):
         template.functions()
 
