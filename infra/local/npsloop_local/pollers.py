@@ -46,7 +46,8 @@ class Poller:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.thread.join(15)
+        if self.thread.ident is not None:  # a stack whose start failed stops pollers it never started
+            self.thread.join(15)
 
     def _run(self) -> None:
         while not self.stopping.is_set():
