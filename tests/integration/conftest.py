@@ -115,7 +115,7 @@ class Stack:
     def stream_event(self, logical_id="ResponsesTable", limit=1000, reader="compute"):
         """The table's stream records written since this reader's last call, as Lambda hands them to compute_score."""
         streams = self.client("dynamodbstreams")
-        arn = self.names.attributes[f"{logical_id}.StreamArn"]
+        arn = self.names.stream_arns[logical_id]
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
         after = self.stream_positions.get((arn, reader))
         where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after else {

@@ -17,6 +17,17 @@ def test_usage_adds_up_requests_by_service_invocations_and_log_bytes():
     assert used["apigateway.requests"] == 10 and used["logs.bytes"] == 5000 and used["ses.emails"] == 3
 
 
+def test_stream_reads_are_counted_apart_from_dynamodb_and_cost_nothing():
+    meter = {"request.dynamodbstreams.GetRecords": 400, "request.dynamodbstreams.GetShardIterator": 1,
+             "request.dynamodb.PutItem": 10, "dynamodb.RRU": 5}  # fmt: skip
+    used = usage(meter, {}, posts=10, log_bytes=0)
+    assert used["dynamodbstreams.requests"] == 401 and used["dynamodb.RRU"] == 5
+    rows = {r["figure"]: r for r in cost_figures(used, 10)}
+    assert rows["aws.dynamodbstreams.requests_per_response"]["value"] == pytest.approx(40.1)
+    assert rows["cost_per_million.dynamodbstreams.requests"]["value"] == 0
+    assert rows["cost_per_million_responses"]["value"] == pytest.approx(1.0 + 0.5 * 0.125, abs=0.01)  # posts, RRU
+
+
 def test_cost_per_million_prices_each_line_and_leaves_the_lines_apart_out_of_the_total():
     rows = {r["figure"]: r for r in cost_figures({"apigateway.requests": 10, "s3.PUT": 10, "ses.emails": 10}, 10)}
     assert rows["cost_per_million.apigateway.requests"]["value"] == pytest.approx(1.0)
@@ -41,6 +52,7 @@ def test_latency_is_from_each_post_to_its_record_and_throughput_over_the_whole_s
     ("environ", "name"),
     [
         ({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"}, "dynamodb.PutItem"),
+        ({"HTTP_X_AMZ_TARGET": "DynamoDBStreams_20120810.GetRecords"}, "dynamodbstreams.GetRecords"),
         ({"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}, "sqs.ReceiveMessage"),
         ({"HTTP_X_AMZ_TARGET": "AWSEvents.PutEvents"}, "events.PutEvents"),
         ({"REQUEST_METHOD": "PUT", "PATH_INFO": "/bucket/raw/x",

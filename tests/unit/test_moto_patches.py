@@ -1,11 +1,14 @@
 """The local stack's moto changes keep moto's behaviour: a cancelled transaction leaves every item as it was."""
 
+import socket
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from npsloop_local.moto_server import patch_moto
+from npsloop_local.resources import aws_client
 
 
 @pytest.fixture
@@ -67,3 +70,73 @@ def test_sqs_still_answers_its_attributes_and_content_based_deduplication():
         assert attributes["ApproximateNumberOfMessages"] == "1" and attributes["ContentBasedDeduplication"] == "true"
         got = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]
         assert [m["Body"] for m in got] == ["same"]
+
+
+def _streamed_table(client, name, view):
+    """A table keyed by pk with a stream of `view`; its stream's ARN."""
+    return client.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+    )["TableDescription"]["LatestStreamArn"]  # fmt: skip
+
+
+def _stream_keys(streams, arn):
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"]) for r in records]
+
+
+@pytest.fixture
+def moto_server():
+    """moto over HTTP, as the local stack runs it (moto 5.2.5's in-process mock answers no DynamoDB Streams call)."""
+    from moto.server import ThreadedMotoServer
+
+    patch_moto()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_a_cancelled_transaction_leaves_no_record_in_the_tables_stream(moto_server):
+    client, streams = aws_client("dynamodb", moto_server), aws_client("dynamodbstreams", moto_server)
+    arn = _streamed_table(client, "streamed", "NEW_AND_OLD_IMAGES")
+    client.put_item(TableName="streamed", Item={"pk": {"S": "a"}})
+    before = _stream_keys(streams, arn)
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "streamed", "Item": {"pk": {"S": "rolled-back"}}}},
+            {"Delete": {"TableName": "streamed", "Key": {"pk": {"S": "a"}}}},
+            {"ConditionCheck": {"TableName": "streamed", "Key": {"pk": {"S": "absent"}},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])  # fmt: skip
+    assert _stream_keys(streams, arn) == before == [("INSERT", "a", before[0][2])]
+    client.transact_write_items(TransactItems=[{"Put": {"TableName": "streamed", "Item": {"pk": {"S": "b"}}}}])
+    after = _stream_keys(streams, arn)
+    assert [(name, key) for name, key, _ in after] == [("INSERT", "a"), ("INSERT", "b")]
+    assert int(after[1][2]) == int(after[0][2]) + 1  # the next write takes the sequence number given back
+
+
+def test_stream_iterators_are_forgotten_once_expired(moto_server, monkeypatch):
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    from npsloop_local import moto_server as patches
+
+    client, streams = aws_client("dynamodb", moto_server), aws_client("dynamodbstreams", moto_server)
+    arn = _streamed_table(client, "iterated", "KEYS_ONLY")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    held = dynamodbstreams_backends["123456789012"]["eu-central-1"].shard_iterators
+    for _ in range(20):
+        iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+    grown = len(held)
+    monkeypatch.setattr(patches, "ITERATOR_LIFETIME_S", -1)
+    client.put_item(TableName="iterated", Item={"pk": {"S": "a"}})
+    got = streams.get_records(ShardIterator=iterator)
+    assert [r["dynamodb"]["Keys"] for r in got["Records"]] == [{"pk": {"S": "a"}}]
+    assert grown >= 20 and len(held) < grown

@@ -7,7 +7,8 @@ EventBridge events and queue deliveries; the local stack times every function in
 stands for CloudWatch Logs), and the cost per million responses at the list prices in PRICES.
 
 Counted as AWS would bill, with these caveats: Lambda duration is the local wall time of each invocation (moto
-is slower than AWS, so it leans high); the local pollers' receives stand for Lambda's SQS pollers; SES, Comprehend
+is slower than AWS, so it leans high); the local pollers' receives stand for Lambda's SQS pollers, and their
+stream reads for Lambda's, which AWS does not bill (counted, priced at $0); SES, Comprehend
 and storage are listed apart (they depend on configuration), data transfer is left out.
 """
 
@@ -40,6 +41,8 @@ PRICES = {
     "sqs.requests": (0.40 / 1e6, "SQS standard request (64 KB chunk)"),
     "dynamodb.WRU": (0.625 / 1e6, "DynamoDB on-demand write request unit"),
     "dynamodb.RRU": (0.125 / 1e6, "DynamoDB on-demand read request unit"),
+    "dynamodbstreams.requests": (0.0, "DynamoDB Streams read by a Lambda trigger (free: AWS DynamoDB guide, Evaluate "
+                                       "your DynamoDB streams usage)"),
     "s3.PUT": (0.005 / 1000, "S3 PUT, COPY, POST or LIST request"),
     "s3.GET": (0.0004 / 1000, "S3 GET request"),
     "secretsmanager.requests": (0.05 / 10_000, "Secrets Manager API call (AWS pricing page, via hivebook.wiki)"),
@@ -69,6 +72,7 @@ def usage(meter: dict[str, float], functions: dict[str, tuple[int, float, int]],
         "sqs.requests": sqs,
         "dynamodb.WRU": meter.get("dynamodb.WRU", 0),
         "dynamodb.RRU": meter.get("dynamodb.RRU", 0),
+        "dynamodbstreams.requests": sum(n for name, n in requests_of.items() if name.startswith("dynamodbstreams.")),
         "s3.PUT": requests_of.get("s3.PUT", 0),
         "s3.GET": requests_of.get("s3.GET", 0),
         "secretsmanager.requests": sum(n for name, n in requests_of.items() if name.startswith("secretsmanager.")),

@@ -3,9 +3,10 @@
 The moto process counts as it serves: every HTTP request by service and action, and from inside moto what an
 HTTP count cannot see: DynamoDB write and read units from the sizes of the items written and read (1 WRU per KB
 written, of the larger of the item before and after, twice in a transaction; the global secondary indexes' own
-writes; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB
-chunks, and the SQS messages EventBridge delivers to its queue targets. `GET /__npsloop/meter` returns the counts,
-`DELETE /__npsloop/meter` starts them again.
+writes; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB chunks, and the SQS messages
+EventBridge delivers to its queue targets. DynamoDB Streams reads count as `request.dynamodbstreams.<Action>` (free
+when Lambda reads the stream it triggers from). `GET /__npsloop/meter` returns the counts, `DELETE
+/__npsloop/meter` starts them again.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 PATH = "/__npsloop/meter"
-_TARGETS = {"DynamoDB": "dynamodb", "AWSEvents": "events", "AmazonSQS": "sqs", "secretsmanager": "secretsmanager",
-            "AmazonSSM": "ssm", "TrentService": "kms", "Firehose": "firehose", "Logs": "logs"}  # fmt: skip
+_TARGETS = {"DynamoDBStreams": "dynamodbstreams", "DynamoDB": "dynamodb", "AWSEvents": "events", "AmazonSQS": "sqs",
+            "secretsmanager": "secretsmanager", "AmazonSSM": "ssm", "TrentService": "kms", "Firehose": "firehose",
+            "Logs": "logs"}  # fmt: skip  # DynamoDBStreams before DynamoDB: the first prefix that matches names it
 
 
 class Meter:

@@ -4,7 +4,8 @@ Its own process gives moto a core of its own (the stack's process serves HTTP an
 
 moto's DynamoDB backend is not safe under concurrent requests: a TransactWriteItems copies the tables while
 another thread writes to them ("dictionary changed size during iteration" → HTTP 500). Real DynamoDB has no
-such limit, so the local stack serialises DynamoDB calls (each takes a millisecond or two) and leaves every
+such limit, so the local stack serialises DynamoDB calls (each takes a millisecond or two), DynamoDB Streams
+reads with them (a read must not see a record a failing transaction is about to take back), and leaves every
 other service concurrent, SQS long polls included.
 """
 
@@ -26,6 +27,8 @@ from werkzeug.serving import make_server
 from npsloop_local.meter import Meter, middleware
 from npsloop_local.meter import install as install_meter
 
+ITERATOR_LIFETIME_S = 15 * 60  # how long a DynamoDB Streams shard iterator stays valid
+
 
 class _DynamoDbOneAtATime:
     def __init__(self, app: Callable[..., Iterable[bytes]]):
@@ -33,7 +36,7 @@ class _DynamoDbOneAtATime:
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):  # DynamoDB_ and DynamoDBStreams_
             return self.app(environ, start_response)
         with self.lock:
             return list(self.app(environ, start_response))
@@ -55,7 +58,8 @@ def patch_dynamodb_transactions() -> None:
     the table, so the local pipeline slowed down as its tables filled (most of moto's time after 1,000 responses).
 
     Here the backend's table copy is the table itself, and the items the transaction names are copied instead and
-    put back when it fails: the same all-or-nothing outcome at a cost of one item per operation.
+    put back when it fails: the same all-or-nothing outcome at a cost of one item per operation. The stream
+    records the failed transaction's writes added are taken back too (moto's copy of a table carried its stream).
     """
     import copy
     import types
@@ -71,11 +75,13 @@ def patch_dynamodb_transactions() -> None:
     )
     original = models.DynamoDBBackend.transact_write_items
 
-    def snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
-        saved = []
+    def snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> tuple[list[tuple[Any, ...]], dict[Any, int]]:
+        saved, streams = [], {}
         for entry in transact_items:
             op = next(iter(entry.values()), None)
             table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            if table is not None and table.stream_shard is not None:
+                streams.setdefault(table.stream_shard, len(table.stream_shard.items))
             key = (op.get("Key") or op.get("Item") or {}) if table is not None else {}
             if table is None or table.hash_key_attr not in key:
                 continue
@@ -84,10 +90,10 @@ def patch_dynamodb_transactions() -> None:
             if table.has_range_key and range_value is None:
                 continue
             saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
-        return saved
+        return saved, streams
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved = snapshot(self, transact_items)
+        saved, streams = snapshot(self, transact_items)
         try:
             original(self, transact_items)
         except Exception:
@@ -98,6 +104,8 @@ def patch_dynamodb_transactions() -> None:
                     place.pop(slot, None)
                 else:
                     place[slot] = item
+            for shard, length in streams.items():
+                del shard.items[length:]
             raise
 
     transact_write_items.npsloop_patched = True  # type: ignore[attr-defined]
@@ -159,11 +167,37 @@ def patch_per_request_costs() -> None:
     SQSBackend.send_message = send_message
 
 
+def patch_stream_iterators() -> None:
+    """moto keeps every shard iterator it hands out, and each GetRecords hands out one (about 2 KB): a stream poller
+    reading four times a second grew moto by some 30 MB an hour. DynamoDB Streams iterators expire after 15
+    minutes; here they are forgotten then too."""
+    from moto.dynamodbstreams import models
+
+    if getattr(models.DynamoDBStreamsBackend.get_records, "npsloop_patched", False):
+        return
+    get_records = models.DynamoDBStreamsBackend.get_records
+
+    def expiring_get_records(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        result = get_records(self, iterator_arn, limit)
+        born: dict[str, float] = self.__dict__.setdefault("npsloop_iterators_born", {})  # per backend, as its iterators
+        now = time.monotonic()
+        born.setdefault(iterator_arn, now)
+        born[result["NextShardIterator"]] = now
+        for arn in [a for a, at in born.items() if now - at > ITERATOR_LIFETIME_S]:
+            born.pop(arn)
+            self.shard_iterators.pop(arn, None)
+        return result
+
+    expiring_get_records.npsloop_patched = True  # type: ignore[attr-defined]
+    models.DynamoDBStreamsBackend.get_records = expiring_get_records
+
+
 def patch_moto() -> None:
     """What the local stack changes in moto, for the tests' moto as well."""
     patch_eventbridge_envelope()
     patch_dynamodb_transactions()
     patch_per_request_costs()
+    patch_stream_iterators()
 
 
 def serve(host: str, port: int) -> None:

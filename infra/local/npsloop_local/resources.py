@@ -23,8 +23,8 @@ def physical_name(logical_id: str) -> str:
 
 
 def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], mapping: str | None = None) -> Physical:
-    """Tables, bucket, queues (DLQs first), bus, rules with their queue targets, the secret with its value, and the
-    SSM parameters (the field mapping document gets `mapping` when given)."""
+    """Tables (with their streams), bucket, queues (DLQs first), bus, rules with their queue targets, the secret with
+    its value, and the SSM parameters (the field mapping document gets `mapping` when given)."""
     names = Physical(parameters=dict(template.parameters))
     ddb, s3, sqs = aws_client("dynamodb", endpoint), aws_client("s3", endpoint), aws_client("sqs", endpoint)
     events, secrets = aws_client("events", endpoint), aws_client("secretsmanager", endpoint)
@@ -32,14 +32,14 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], 
     for logical, props in template.of_type("AWS::DynamoDB::Table").items():
         name = physical_name(logical)
         extra = {k: props[k] for k in ("GlobalSecondaryIndexes",) if k in props}
-        if "StreamSpecification" in props:
+        if "StreamSpecification" in props:  # CloudFormation names the view type only; the API wants it enabled too
             extra["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         table = ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=props["KeySchema"],
-                                 AttributeDefinitions=props["AttributeDefinitions"], **extra)["TableDescription"]
+                                 AttributeDefinitions=props["AttributeDefinitions"], **extra)  # fmt: skip
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
-        if "LatestStreamArn" in table:
-            names.attributes[f"{logical}.StreamArn"] = table["LatestStreamArn"]
+        if "LatestStreamArn" in table["TableDescription"]:
+            names.stream_arns[logical] = table["TableDescription"]["LatestStreamArn"]
 
     for logical, props in template.of_type("AWS::S3::Bucket").items():
         name = physical_name(logical)

@@ -1,4 +1,4 @@
-"""`npsloop local`: moto, the functions in worker processes, their routes and pollers, and the Salesforce stand-in."""
+"""`npsloop local`: moto, the functions in worker processes, their routes, queue and stream pollers, the stand-in."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import socket
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from npsloop.apikeys import ApiKeyStore
 from npsloop_local import state
 from npsloop_local.http_api import HttpApi
-from npsloop_local.pollers import QueuePoller
+from npsloop_local.pollers import Poller, QueuePoller, StreamPoller
 from npsloop_local.resources import aws_client, create_all
 from npsloop_local.template import REGION, ROOT, Physical, Template
 from npsloop_local.workers import WorkerPool, WorkerSpec
@@ -100,8 +100,9 @@ class LocalStack:
         self.aws_port = _free(options.aws_port)
         self.aws_url = f"http://{HOST}:{self.aws_port}"
         self.pools: dict[str, WorkerPool] = {}
-        self.pollers: list[QueuePoller] = []
+        self.pollers: list[Poller] = []
         self.names = Physical()
+        self.restored = False  # --state-dir put back a previous run's data
         self.moto: Any = None
         self.standin: Any = None
         self.api: HttpApi | None = None
@@ -120,8 +121,8 @@ class LocalStack:
             self.standin.start(HOST, _free(self.options.salesforce_port))
             self.secret["salesforce"].setdefault("login_url", self.standin.url)
         self.names = create_all(self.template, self.aws_url, self.secret, self.mapping)
-        if self.options.state_dir:
-            state.load(self.options.state_dir, self.names, self.aws_url)
+        # the restored items are written again, so their tables' streams hold them anew: not changes to act on
+        self.restored = bool(self.options.state_dir) and state.load(self.options.state_dir, self.names, self.aws_url)
         self._verify_sender()
         keys = ApiKeyStore(self.names.refs["ApiKeysTable"], aws_client("dynamodb", self.aws_url))
         for number, key in enumerate(self.options.api_keys, 1):
@@ -203,13 +204,19 @@ class LocalStack:
             t.join()
         if errors:
             raise errors[0]
-        sqs = aws_client("sqs", self.aws_url)
+        sqs, streams = aws_client("sqs", self.aws_url), aws_client("dynamodbstreams", self.aws_url)
         for fn in functions:
+            invoke = self.pools[fn.logical_id].invoke
             for source in fn.queues:
                 url, arn = self.names.refs[source.queue], self.names.arns[source.queue]
-                poller = QueuePoller(fn.logical_id, source, url, arn, sqs, self.pools[fn.logical_id].invoke)
-                self.pollers.append(poller)
-                poller.start()
+                self.pollers.append(QueuePoller(fn.logical_id, source, url, arn, sqs, invoke))
+            for stream in fn.streams:
+                arn = self.names.stream_arns[stream.table]
+                if self.restored:  # the previous run worked through its stream; TRIM_HORIZON would replay it
+                    stream = replace(stream, starting_position="LATEST")
+                self.pollers.append(StreamPoller(fn.logical_id, stream, arn, streams, invoke))
+        for poller in self.pollers:
+            poller.start()
 
     # --- what it prints -------------------------------------------------------------------------------------
     @property

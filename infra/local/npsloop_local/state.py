@@ -39,10 +39,11 @@ def save(directory: Path, template: Template, names: Physical, endpoint: str) ->
     (directory / STATE_FILE).write_text(json.dumps(state))
 
 
-def load(directory: Path, names: Physical, endpoint: str) -> None:
+def load(directory: Path, names: Physical, endpoint: str) -> bool:
+    """Put back what `save` kept; True when there was something to put back."""
     path = directory / STATE_FILE
     if not path.exists():
-        return
+        return False
     state = json.loads(path.read_text())
     ddb, s3, sqs = aws_client("dynamodb", endpoint), aws_client("s3", endpoint), aws_client("sqs", endpoint)
     for logical, items in state["tables"].items():
@@ -57,3 +58,4 @@ def load(directory: Path, names: Physical, endpoint: str) -> None:
         for message in messages:
             sqs.send_message(QueueUrl=names.refs[logical], MessageBody=message["body"],
                              MessageAttributes=message["attributes"])  # fmt: skip
+    return True

@@ -1,4 +1,4 @@
-"""template.yaml read as the local stack's only wiring: resources, functions, routes and queue event sources."""
+"""template.yaml read as the local stack's only wiring: resources, functions, routes, queue and stream event sources."""
 
 from __future__ import annotations
 
@@ -43,6 +43,25 @@ class QueueSource:
     report_failures: bool
 
 
+STREAM_PROPERTIES = {"Stream", "StartingPosition", "BatchSize", "MaximumBatchingWindowInSeconds", "Enabled",
+                     "FunctionResponseTypes", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
+                     "ParallelizationFactor", "MaximumRecordAgeInSeconds"}  # fmt: skip
+DEFAULTS_ONLY = {"ParallelizationFactor": 1, "MaximumRecordAgeInSeconds": -1}  # emulated at these values only
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A `Type: DynamoDB` event: the table whose stream triggers the function, and how Lambda reads it."""
+
+    table: str  # logical id of the table (from `Stream: !GetAtt Table.StreamArn`)
+    starting_position: str  # TRIM_HORIZON or LATEST
+    batch_size: int
+    window_seconds: int
+    report_failures: bool
+    max_retries: int  # -1: until the records expire (here: forever)
+    bisect: bool
+
+
 @dataclass
 class Function:
     logical_id: str
@@ -52,6 +71,7 @@ class Function:
     environment: dict[str, Any]
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
+    streams: list[StreamSource] = field(default_factory=list)
 
 
 class Template:
@@ -107,8 +127,37 @@ class Template:
                         int(p.get("MaximumBatchingWindowInSeconds", 0)),
                         "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
                     ))  # fmt: skip
+                elif event["Type"] == "DynamoDB" and self._evaluate(p.get("Enabled", True)) not in (False, "false"):
+                    fn.streams.append(self._stream_source(p))
             out.append(fn)
         return out
+
+    def _stream_source(self, p: dict[str, Any]) -> StreamSource:
+        """A DynamoDB event's properties with Lambda's defaults (BatchSize 100, retries until the records expire).
+
+        What the local stack does not emulate is refused rather than ignored: a filter, an on-failure destination
+        or a record age limit left out would change which records the function sees.
+        """
+        unsupported = set(p) - STREAM_PROPERTIES
+        unsupported |= {k for k, v in DEFAULTS_ONLY.items() if k in p and int(self._evaluate(p[k])) != v}
+        if unsupported:
+            raise ValueError(f"DynamoDB event {sorted(unsupported)}: not emulated by the local stack")
+        stream = p["Stream"].get("Fn::GetAtt") if isinstance(p["Stream"], dict) else None
+        table, attr = (stream if isinstance(stream, list) else str(stream).split(".", 1)) if stream else (None, None)
+        if attr != "StreamArn":
+            raise ValueError(f"DynamoDB event Stream {p['Stream']!r}: the local stack needs !GetAtt <Table>.StreamArn")
+        position = self._evaluate(p.get("StartingPosition"))
+        if position not in ("TRIM_HORIZON", "LATEST"):
+            raise ValueError(f"DynamoDB event StartingPosition {position!r}: TRIM_HORIZON or LATEST")
+
+        def number(name: str, default: int) -> int:
+            return int(self._evaluate(p.get(name, default)))
+
+        return StreamSource(
+            table, position, number("BatchSize", 100), number("MaximumBatchingWindowInSeconds", 0),
+            "ReportBatchItemFailures" in p.get("FunctionResponseTypes", []), number("MaximumRetryAttempts", -1),
+            str(self._evaluate(p.get("BisectBatchOnFunctionError", False))).lower() == "true",
+        )  # fmt: skip
 
 
 @dataclass
@@ -117,7 +166,7 @@ class Physical:
 
     refs: dict[str, str] = field(default_factory=dict)  # what !Ref gives
     arns: dict[str, str] = field(default_factory=dict)  # what !GetAtt X.Arn gives
-    attributes: dict[str, str] = field(default_factory=dict)  # what other !GetAtt X.Y give, by "X.Y"
+    stream_arns: dict[str, str] = field(default_factory=dict)  # what !GetAtt Table.StreamArn gives
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
@@ -148,8 +197,8 @@ class Physical:
     def _attr(self, name: str, attr: str) -> str:
         if attr == "Arn" and name in self.arns:
             return self.arns[name]
-        if f"{name}.{attr}" in self.attributes:
-            return self.attributes[f"{name}.{attr}"]
+        if attr == "StreamArn" and name in self.stream_arns:
+            return self.stream_arns[name]
         raise KeyError(f"!GetAtt {name}.{attr}: not available locally")
 
     def _sub(self, expr: str) -> Any:
