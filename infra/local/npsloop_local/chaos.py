@@ -476,13 +476,18 @@ def _poster(stack: Any, tally: Tally) -> Callable[[Delivery], None]:
 
 
 def _settle(stack: Any, target: Any, deadline: Deadline, what: str, say: Callable[[str], None]) -> None:
-    """Until every queue (DLQs aside) is empty, visible, in flight and delayed, twice two seconds apart."""
+    """Until every queue (DLQs aside) is empty, visible, in flight and delayed, and every stream is read to its end,
+    twice two seconds apart."""
+    from npsloop_local.pollers import StreamPoller
+
     sqs = target.client("sqs")
     queues = {q: stack.names.refs[q] for q in _consumer_queues(stack)}
+    streams = [p for p in stack.pollers if isinstance(p, StreamPoller)]
     quiet, said = 0, time.monotonic()
     while quiet < 2:
         deadline.check(f"waiting until {what}")
         depths = {q: _depth(sqs, url, all_states=True) for q, url in queues.items()}
+        depths.update({f"{p.name} (stream)": int(not p.caught_up) for p in streams})
         quiet = 0 if any(depths.values()) else quiet + 1
         if time.monotonic() - said >= 15:
             say(f"  waiting until {what}: {_nonzero(depths)} ({deadline.elapsed():.0f} s in)")

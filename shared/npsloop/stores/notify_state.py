@@ -6,7 +6,7 @@ recent-responses feed for Zapier, and per-target rate buckets. One table, partit
 | `done#<response id>`      | `done`               | `actions`: alerts, follow-up, hook fan-outs already done |
 | `contact#<contact key>`   | `state`              | last category, its response, the category before it     |
 | `contact#<contact key>`   | `followup`           | when the last thank-you went out (the cooldown)         |
-| `feed#<event>`            | `<time>#<response>`  | the flat payload of a recent response, newest first     |
+| `feed#all`                | `<time>#<response>`  | a recent response's flat payload and its events (`events`) |
 | `rate#<target hash>`      | `<unix second>`      | deliveries to one target in that second                 |
 
 Items that need not live for ever carry `expires_at` (the table's TTL attribute). A batch reads what it needs with
@@ -29,6 +29,8 @@ from npsloop.aws import TableStore, conditional_failed
 DONE_DAYS = 30
 FEED_DAYS = 30
 FEED_MAX = 100
+FEED = "feed#all"
+FEED_SCAN = 300  # newest responses a feed read looks through for one event (a page of about 200 KB)
 
 
 def contact_key(email: str | None, contact_id: str | None) -> str | None:
@@ -110,30 +112,35 @@ class NotifyState(TableStore):
 
     # --- the feed of recent responses, per event --------------------------------------------------------------
     def add_to_feed(self, entries: Iterable[tuple[list[str], datetime, dict[str, Any]]]) -> None:
-        """Add each (events, time, flat payload) to the feed of each of its events."""
+        """Add each (events, time, flat payload) to the feed: one item per response, naming its events."""
         expires = {"N": str(int(time.time() + FEED_DAYS * 86400))}
-        self._put_many([{"pk": {"S": f"feed#{event}"}, "sk": {"S": f"{at.isoformat()}#{payload['id']}"},
-                         "payload": {"S": json.dumps({**payload, "event": event})}, "expires_at": expires}
-                        for events, at, payload in entries for event in events])  # fmt: skip
+        self._put_many([{"pk": {"S": FEED}, "sk": {"S": f"{at.isoformat()}#{payload['id']}"},
+                         "payload": {"S": json.dumps(payload)}, "events": {"SS": sorted(events)}, "expires_at": expires}
+                        for events, at, payload in entries])  # fmt: skip
 
     def feed(self, event: str, limit: int = FEED_MAX) -> list[dict[str, Any]]:
-        """The newest `limit` payloads for `event`, newest first; expired items are skipped."""
-        result = self.ddb.query(TableName=self.table, KeyConditionExpression="pk = :pk", ScanIndexForward=False,
-                                Limit=min(limit, FEED_MAX) * 2,
-                                ExpressionAttributeValues={":pk": {"S": f"feed#{event}"}})  # fmt: skip
-        now = time.time()
-        items = [i for i in result.get("Items", []) if int(i.get("expires_at", {}).get("N", "0")) > now]
-        return [json.loads(i["payload"]["S"]) for i in items[:limit]]
+        """The newest `limit` payloads for `event`, newest first (among the newest FEED_SCAN responses); expired items
+        are skipped."""
+        limit, now = min(limit, FEED_MAX), time.time()
+        request: dict[str, Any] = {
+            "TableName": self.table, "KeyConditionExpression": "pk = :pk", "ScanIndexForward": False,
+            "Limit": FEED_SCAN, "FilterExpression": "contains(events, :e) AND expires_at > :now",
+            "ExpressionAttributeValues": {":pk": {"S": FEED}, ":e": {"S": event}, ":now": {"N": str(int(now))}},
+        }  # fmt: skip
+        result = self.ddb.query(**request)
+        out = [{**json.loads(i["payload"]["S"]), "event": event} for i in result.get("Items", [])]
+        return out[:limit]
 
     # --- erasure -----------------------------------------------------------------------------------------------
-    def forget(self, email: str, events: Iterable[str]) -> int:
+    def forget(self, email: str, events: Iterable[str] = ()) -> int:
         """Delete what this table holds about an address: the contact's state and thank-you cooldown (keyed by its
-        hash) and every feed entry of `events` whose payload names it. Returns how many items went."""
+        hash) and every feed entry whose payload names it (also in the one-partition-per-event feeds of before:
+        `events`). Returns how many items went."""
         keys = [_key(f"contact#{contact_key(email, None)}", sk) for sk in ("state", "followup")]
         needle = email.strip().lower()
-        for event in events:
+        for partition in (FEED, *(f"feed#{event}" for event in events)):
             request: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                                       "ExpressionAttributeValues": {":pk": {"S": f"feed#{event}"}}}  # fmt: skip
+                                       "ExpressionAttributeValues": {":pk": {"S": partition}}}  # fmt: skip
             while True:
                 page = self.ddb.query(**request)
                 keys += [_key(i["pk"]["S"], i["sk"]["S"]) for i in page["Items"] if needle in i["payload"]["S"].lower()]
