@@ -20,7 +20,8 @@ class _Settings(BaseModel):
 
 class IngestSettings(_Settings):
     responses_table: str
-    archive_bucket: str
+    archive_stream: str  # Firehose delivery stream of accepted deliveries (raw/)
+    unauthenticated_archive_stream: str  # and of refused ones (unauthenticated/, kept 7 days)
     event_bus_name: str
     secret_arn: str
     fetch_queue_url: str
@@ -30,7 +31,7 @@ class IngestSettings(_Settings):
 
 class FetchSettings(_Settings):
     responses_table: str
-    archive_bucket: str
+    archive_stream: str  # marks a fetched delivery rejected
     event_bus_name: str
     secret_arn: str
     fetch_queue_url: str
@@ -140,7 +141,8 @@ class AnswerSurveySettings(_Settings):
     secret_arn: str
     notify_table: str
     responses_table: str
-    archive_bucket: str
+    archive_stream: str
+    unauthenticated_archive_stream: str
     event_bus_name: str
     click_queue_url: str
 

@@ -78,8 +78,8 @@ def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, EventBus, Fetch
     from npsloop.stores.responses import ResponseStore
 
     s = settings(IngestSettings)
-    return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
-            FetchQueue(s.fetch_queue_url))  # fmt: skip
+    return (s, RawArchive(s.archive_stream, s.unauthenticated_archive_stream), ResponseStore(s.responses_table),
+            EventBus(s.event_bus_name), FetchQueue(s.fetch_queue_url))  # fmt: skip
 
 
 @cache
@@ -90,7 +90,7 @@ def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, EventBus, FetchQu
     from npsloop.stores.responses import ResponseStore
 
     s = settings(FetchSettings)
-    return (s, RawArchive(s.archive_bucket), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
+    return (s, RawArchive(s.archive_stream), ResponseStore(s.responses_table), EventBus(s.event_bus_name),
             FetchQueue(s.fetch_queue_url))  # fmt: skip
 
 
@@ -281,7 +281,8 @@ def answer_survey():  # type: ignore[no-untyped-def]
     from npsloop.surveys.answer import AnswerPorts
 
     s = settings(AnswerSurveySettings)
-    return s, AnswerPorts(SurveyLedger(s.notify_table), Queue(s.click_queue_url), RawArchive(s.archive_bucket),
+    return s, AnswerPorts(SurveyLedger(s.notify_table), Queue(s.click_queue_url),
+                          RawArchive(s.archive_stream, s.unauthenticated_archive_stream),
                           ResponseStore(s.responses_table), EventBus(s.event_bus_name))  # fmt: skip
 
 
