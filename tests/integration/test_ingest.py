@@ -131,3 +131,14 @@ def test_typeform_without_nps_answer_is_acknowledged_as_ignored(stack, context):
     status, answer = post(context, "typeform", body, {"Typeform-Signature": typeform_signature(TYPEFORM_SECRET, body)})
     assert (status, answer) == (202, {"ignored": "no NPS answer"})
     assert stack.queue_messages("ScoreQueue") == []
+
+
+def test_a_body_too_large_for_one_firehose_record_is_refused_413_and_archived_truncated(stack, context):
+    from npsloop.stores.archive import BODY_KEPT
+
+    body = b'{"response_id": "huge", "score": 1, "pad": "' + b"x" * 3_000_000 + b'"}'  # over Firehose's 1,000 KiB
+    status, answer = post(context, "generic", body, generic_headers(body))
+    assert status == 413 and "limit" in answer["error"]
+    (delivery,) = stack.archived().deliveries
+    assert delivery.record["body_truncated_from"] == len(body) and delivery.delivery().body == body[:BODY_KEPT]
+

@@ -28,6 +28,9 @@ UNAUTHENTICATED_PREFIX = "unauthenticated/"  # expires after 7 days (bucket life
 CREDENTIALS = {"headers": ("x-npsloop-token", "authorization"), "query": ("token",)}  # never kept in the archive
 REDACTED = "[redacted]"
 DELETE_MAX = 1000  # keys per DeleteObjects call
+# A Firehose record holds at most 1,000 KiB. Only a body far over ingest's limit (MAX_BODY_BYTES, refused 413) comes
+# near it once base64-encoded: its first BODY_KEPT bytes are archived, with the size it had.
+BODY_KEPT = 512 * 1024
 
 
 def spellings(address: str) -> tuple[bytes, ...]:
@@ -131,8 +134,10 @@ class RawArchive:
             "received_at": utc(delivery.received_at).isoformat(),
             "headers": _without_credentials(dict(delivery.headers), CREDENTIALS["headers"]),
             "query": _without_credentials(dict(delivery.query), CREDENTIALS["query"]),
-            "body_base64": base64.b64encode(delivery.body).decode(),
+            "body_base64": base64.b64encode(delivery.body[:BODY_KEPT]).decode(),
         }
+        if len(delivery.body) > BODY_KEPT:
+            record["body_truncated_from"] = len(delivery.body)
         self._write(self.stream if authentic else self.unauthenticated_stream, record)
         return delivery_id
 
@@ -145,7 +150,6 @@ class RawArchive:
         """Mark a delivery that could not be parsed, so it can be found and replayed after a fix; the mark names the
         answer's status and error type, never content."""
         self.mark(delivery_id, "rejected", http_status=status, error=error)
-
 
 
 class ArchiveBucket:
