@@ -87,10 +87,17 @@ def archived_deliveries(archive: ArchiveBucket, source: str | None, since: datet
     mark says rejected. Every object under raw/ is read (16 at a time): Firehose names objects by delivery time."""
     with ThreadPoolExecutor(READ_THREADS) as pool:
         contents = archive.contents(ACCEPTED_PREFIX, pool.map)
-    return [d for d in contents.deliveries
-            if (not source or d.record.get("source") == source) and (not since or d.received_at >= since)
-            and (not until or d.received_at < until)
-            and (not rejected_only or contents.status(d.delivery_id) == "rejected")]  # fmt: skip
+        chosen = [d for d in contents.deliveries
+                  if (not source or d.record.get("source") == source) and (not since or d.received_at >= since)
+                  and (not until or d.received_at < until)]  # fmt: skip
+        if not rejected_only:
+            return chosen
+
+        def rejected(d: Archived) -> bool:  # an object of its own from before Firehose was tagged, not marked
+            status = contents.status(d.delivery_id)
+            return status == "rejected" or (status is None and d.legacy and archive.tagged_rejected(d.key))
+
+        return [d for d, hit in zip(chosen, pool.map(rejected, chosen), strict=True) if hit]
 
 
 def replay(target: Target, *, source: str | None = None, rejected_only: bool = False, since: datetime | None = None,

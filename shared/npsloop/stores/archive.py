@@ -74,6 +74,11 @@ class Archived:
     record: dict[str, Any]
 
     @property
+    def legacy(self) -> bool:
+        """Written as an S3 object of its own before deliveries went through Firehose (its key is its id)."""
+        return self.delivery_id == self.key
+
+    @property
     def received_at(self) -> datetime:
         return datetime.fromisoformat(self.record["received_at"])
 
@@ -184,6 +189,11 @@ class ArchiveBucket:
                     marks[record["mark"]] = record
         deliveries.sort(key=lambda a: a.record.get("received_at", ""))
         return Contents(deliveries, marks)
+
+    def tagged_rejected(self, key: str) -> bool:
+        """Whether an object written before Firehose carries the `status=rejected` tag that marked it then."""
+        return {"Key": "status", "Value": "rejected"} in self.s3.get_object_tagging(Bucket=self.bucket, Key=key)[
+            "TagSet"]  # fmt: skip
 
     def versions(self) -> Iterator[tuple[str, str, bool]]:
         """(key, version id, whether current) of every version of every archived object, accepted and
