@@ -18,7 +18,7 @@ def lambda_handler(event: dict, context: object) -> dict:
     for message_id, click in held:
         try:
             commit(click, secret, ports)
-        except Exception:  # DynamoDB or the bus failed: this click comes back, the others are done
+        except Exception:  # DynamoDB or Firehose failed: this click comes back, the others are done
             logger.exception("held click could not be decided", extra={"message_id": message_id})
             failed.add(message_id)
     return batch_response(failed)

@@ -33,7 +33,8 @@ class _WriterSettings(_Settings):
 
 
 class IngestSettings(_WriterSettings):
-    archive_bucket: str
+    archive_stream: str  # Firehose delivery stream of accepted deliveries (raw/)
+    unauthenticated_archive_stream: str  # and of refused ones (unauthenticated/, kept 7 days)
     secret_arn: str
     fetch_queue_url: str
     mapping_parameter: str | None = None
@@ -41,7 +42,7 @@ class IngestSettings(_WriterSettings):
 
 
 class FetchSettings(_WriterSettings):
-    archive_bucket: str
+    archive_stream: str  # marks a fetched delivery rejected
     secret_arn: str
     fetch_queue_url: str
     mapping_parameter: str | None = None
@@ -141,7 +142,8 @@ class AnswerSurveySettings(_WriterSettings):
 
     secret_arn: str
     notify_table: str
-    archive_bucket: str
+    archive_stream: str
+    unauthenticated_archive_stream: str
     click_queue_url: str
 
 

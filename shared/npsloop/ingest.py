@@ -72,7 +72,7 @@ def process(
 ) -> Outcome:  # fmt: skip
     """Parse an authentic, archived delivery and record it: live traffic and `npsloop replay` both come here.
 
-    Whatever cannot be parsed is tagged rejected in the archive, to be replayed after a fix.
+    Whatever cannot be parsed is marked rejected in the archive, to be replayed after a fix.
     """
     source = adapter(delivery.source)
     try:

@@ -147,7 +147,7 @@ class LinkedEvent(ScoredEvent):
 class FetchJob(BaseModel):
     """A delivery of a tool that sends only ids: which response to read from the tool's API, queued for fetch_response.
 
-    `archive_key` is the archived delivery, marked rejected when the fetched response cannot be mapped.
+    `archive_key` is the archived delivery's id, marked rejected when the fetched response cannot be mapped.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -97,7 +97,8 @@ def ingest() -> tuple[IngestSettings, RawArchive, ResponseStore, FetchQueue]:
     from npsloop.stores.fetch_queue import FetchQueue
 
     s = settings(IngestSettings)
-    return s, RawArchive(s.archive_bucket), response_store(s), FetchQueue(s.fetch_queue_url)
+    return s, RawArchive(s.archive_stream, s.unauthenticated_archive_stream), response_store(s), FetchQueue(
+        s.fetch_queue_url)  # fmt: skip
 
 
 @cache
@@ -106,7 +107,7 @@ def fetch() -> tuple[FetchSettings, RawArchive, ResponseStore, FetchQueue]:
     from npsloop.stores.fetch_queue import FetchQueue
 
     s = settings(FetchSettings)
-    return s, RawArchive(s.archive_bucket), response_store(s), FetchQueue(s.fetch_queue_url)
+    return s, RawArchive(s.archive_stream), response_store(s), FetchQueue(s.fetch_queue_url)
 
 
 @cache
@@ -294,8 +295,8 @@ def answer_survey():  # type: ignore[no-untyped-def]
     from npsloop.surveys.answer import AnswerPorts
 
     s = settings(AnswerSurveySettings)
-    return s, AnswerPorts(SurveyLedger(s.notify_table), Queue(s.click_queue_url), RawArchive(s.archive_bucket),
-                          response_store(s))  # fmt: skip
+    archive = RawArchive(s.archive_stream, s.unauthenticated_archive_stream)
+    return s, AnswerPorts(SurveyLedger(s.notify_table), Queue(s.click_queue_url), archive, response_store(s))
 
 
 @cache

@@ -149,6 +149,15 @@ class Stack:
 
         parameters.clear_caches()
 
+    def archive(self):
+        from npsloop.stores.archive import ArchiveBucket
+
+        return ArchiveBucket(self.names.refs["ArchiveBucket"], self.client("s3"))
+
+    def archived(self, prefix=""):
+        """The archived deliveries (under `prefix`) and the latest status mark of each delivery id."""
+        return self.archive().contents(prefix)
+
     def archive_keys(self):
         bucket = self.names.refs["ArchiveBucket"]
         return [o["Key"] for o in self.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]

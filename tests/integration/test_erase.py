@@ -54,12 +54,13 @@ def traces(text):
 
 
 def archived_text(stored: bytes) -> str:
-    """An archived object as text, with the delivery's body decoded from the record."""
+    """An archived object as text, with the body of each delivery (one JSON line each) decoded from its record."""
     text = stored.decode("latin-1")
-    try:
-        text += base64.b64decode(json.loads(stored)["body_base64"]).decode("latin-1")
-    except (ValueError, KeyError, TypeError):
-        pass
+    for line in stored.splitlines():
+        try:
+            text += base64.b64decode(json.loads(line)["body_base64"]).decode("latin-1")
+        except (ValueError, KeyError, TypeError):
+            pass
     return text
 
 
@@ -101,6 +102,11 @@ def test_erase_leaves_no_trace_in_dynamodb_s3_or_salesforce_and_aggregates_uncha
     # an older version of an archived object that held the address, overwritten by a clean one: both are versions
     s3.put_object(Bucket=bucket, Key="raw/generic/2026/01/01/000000000000-old.json", Body=f"not json {ADA}".encode())
     s3.put_object(Bucket=bucket, Key="raw/generic/2026/01/01/000000000000-old.json", Body=b'{"clean": true}')
+    # Firehose batches deliveries into one object (locally moto writes one per record): Ada's, Bob's and Cy's
+    batched = "raw/2026/08/03/10/npsloop-archivestream-1-2026-08-03-10-05-00-batched"
+    lines = b"".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in stack.archive_keys()
+                     if k.startswith("raw/") and not k.endswith("-old.json"))  # fmt: skip
+    s3.put_object(Bucket=bucket, Key=batched, Body=lines)
     sqs, dlq = stack.client("sqs"), stack.names.refs["SyncDeadLetterQueue"]
     sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"detail": {"response": {"email": ADA}}}))
     sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"detail": {"response": {"email": BOB}}}))
@@ -121,7 +127,9 @@ def test_erase_leaves_no_trace_in_dynamodb_s3_or_salesforce_and_aggregates_uncha
     assert traces(json.dumps(after)) == []
     assert after[aggregates] == before[aggregates]  # still counted, anonymously
     assert [v for v in archive_versions(stack).values() if traces(archived_text(v))] == []
-    assert len(archive_versions(stack)) == clean_versions  # only what named her went
+    assert len(archive_versions(stack)) == clean_versions + 1  # only what named her went, the batch written again
+    kept = stack.archive().contents(batched).deliveries
+    assert [json.loads(d.delivery().body)["response_id"] for d in kept] == ["c1"]  # Cy's delivery stays
     assert [r["Response_Id__c"] for r in records(org)] == ["generic:c1"]
     assert records(org, "Task") == [] and records(org, "Lead") == []
     (person,) = [c for c in records(org, "Contact") if c["Id"] == pipeline]

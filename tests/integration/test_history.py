@@ -1,6 +1,7 @@
 """`npsloop replay` and `npsloop import` against the stack on moto: through the same pipeline as live traffic,
 idempotent, and history is marked historical (counted, no alert)."""
 
+import base64
 import csv
 import json
 import random
@@ -112,3 +113,22 @@ def test_replay_after_a_mapping_fix_records_the_rejected_and_marks_old_ones_hist
     assert replay(target(stack), source="formbricks", rejected_only=True, progress=False).counts == Counter()
     report = replay(target(stack), since=datetime.now(UTC) - timedelta(hours=1), progress=False)
     assert report.counts == Counter({"duplicate": 2})  # a time range, all sources: idempotent like live traffic
+
+
+def test_replay_finds_deliveries_archived_and_tagged_rejected_before_firehose(stack, context):
+    """Objects of one delivery each, tagged `status=rejected`, as ingest wrote them before the archive went through
+    Firehose: replay reads them too, takes the tag for a mark, and marks them replayed by their key."""
+    s3, bucket = stack.client("s3"), stack.names.refs["ArchiveBucket"]
+    body = json.dumps({"response_id": "old1", "score": 8}).encode()
+    record = {"source": "generic", "received_at": "2026-10-01T09:00:00+00:00", "query": {},
+              "headers": {"content-type": "application/json"},
+              "body_base64": base64.b64encode(body).decode()}  # fmt: skip
+    for key, status in (("raw/generic/2026/10/01/090000000000-a.json", "rejected"),
+                        ("raw/generic/2026/10/01/090001000000-b.json", "replayed")):  # fmt: skip
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode())
+        s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": "status", "Value": status}]})
+    report = replay(target(stack), rejected_only=True, progress=False)
+    assert report.counts == Counter({"recorded": 1})
+    assert stack.archived().status("raw/generic/2026/10/01/090000000000-a.json") == "replayed"
+    assert replay(target(stack), rejected_only=True, progress=False).counts == Counter()
+

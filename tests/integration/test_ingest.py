@@ -104,12 +104,11 @@ def test_bad_deliveries_get_a_clear_4xx_and_are_archived(stack, context, source,
     assert says in answer["error"]
     if status == 422:
         assert answer["field"] == "score"
-    keys = stack.archive_keys()
-    assert len(keys) == 1
-    assert keys[0].startswith("unauthenticated/" if status in (401, 404) else "raw/")
-    if status in (400, 413, 422):
-        tags = stack.client("s3").get_object_tagging(Bucket=stack.names.refs["ArchiveBucket"], Key=keys[0])["TagSet"]
-        assert {"Key": "status", "Value": "rejected"} in tags
+    (delivery,) = stack.archived().deliveries  # a rejected mark is a small record of its own, not a delivery
+    assert delivery.key.startswith("unauthenticated/" if status in (401, 404) else "raw/")
+    assert delivery.delivery().body == body and delivery.record["source"] == source
+    marked = {d: m["status"] for d, m in stack.archived().marks.items()}
+    assert marked == ({delivery.delivery_id: "rejected"} if status in (400, 413, 422) else {})
     assert stack.recorded() == []
 
 
@@ -126,3 +125,14 @@ def test_typeform_without_nps_answer_is_acknowledged_as_ignored(stack, context):
     status, answer = post(context, "typeform", body, {"Typeform-Signature": typeform_signature(TYPEFORM_SECRET, body)})
     assert (status, answer) == (202, {"ignored": "no NPS answer"})
     assert stack.recorded() == []
+
+
+def test_a_body_too_large_for_one_firehose_record_is_refused_413_and_archived_truncated(stack, context):
+    from npsloop.stores.archive import BODY_KEPT
+
+    body = b'{"response_id": "huge", "score": 1, "pad": "' + b"x" * 3_000_000 + b'"}'  # over Firehose's 1,000 KiB
+    status, answer = post(context, "generic", body, generic_headers(body))
+    assert status == 413 and "limit" in answer["error"]
+    (delivery,) = stack.archived().deliveries
+    assert delivery.record["body_truncated_from"] == len(body) and delivery.delivery().body == body[:BODY_KEPT]
+

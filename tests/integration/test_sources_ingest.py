@@ -89,9 +89,9 @@ def test_token_tools_accept_the_query_parameter_and_refuse_a_wrong_token(stack, 
     assert (result["statusCode"], json.loads(result["body"])) == (202, {"response_id": "zapier:z1"})
     status, answer = post(context, "zapier", body, {"X-Npsloop-Token": "wrong"})
     assert status == 401 and "token" in answer["error"]
-    archived = stack.client("s3").get_object(Bucket=stack.names.refs["ArchiveBucket"], Key=next(
-        k for k in stack.archive_keys() if k.startswith("raw/")))["Body"].read()  # fmt: skip
-    assert b"zapier-token" not in archived  # the credential is not kept in the archive
+    archive = stack.archive()
+    archived = b"".join(archive.read(k) for k in stack.archive_keys())
+    assert b"zapier-token" not in archived and len(archive.contents("").deliveries) == 2  # neither keeps the token
 
 
 def test_a_content_type_the_tool_cannot_send_is_415(stack, context, fixture_bytes):
@@ -129,9 +129,8 @@ def test_the_field_mapping_comes_from_the_ssm_parameter(stack, context):
     stack.set_mapping({"formbricks": {"score": {"idd": "b"}}})  # the operator's typo: not the sender's fault
     status, answer = post(context, "formbricks", body)
     assert status == 500 and "field mapping of 'formbricks'" in answer["error"]
-    tags = [stack.client("s3").get_object_tagging(Bucket=stack.names.refs["ArchiveBucket"], Key=k)["TagSet"]
-            for k in sorted(stack.archive_keys())]  # fmt: skip
-    assert sum({"Key": "status", "Value": "rejected"} in t for t in tags) == 2  # both kept for a replay
+    archived = stack.archived()
+    assert [archived.status(d.delivery_id) for d in archived.deliveries] == ["rejected", None, "rejected"]
 
 
 def test_qualtrics_signed_delivery_is_queued_and_fetched(stack, context):
@@ -214,9 +213,10 @@ def test_a_fetched_response_that_cannot_be_mapped_marks_the_delivery_rejected(st
         body = qualtrics_form({"Status": "Complete", "SurveyID": "SV_1", "ResponseID": "R_9"}, "q-shared-key")
         assert post(context, "qualtrics", body, content_type=FORM)[0] == 202
         assert fetch_handler.lambda_handler(stack.sqs_event("FetchQueue"), context) == {"batchItemFailures": []}
-        (key,) = stack.archive_keys()
-        tags = stack.client("s3").get_object_tagging(Bucket=stack.names.refs["ArchiveBucket"], Key=key)["TagSet"]
-        assert {"Key": "status", "Value": "rejected"} in tags and {"Key": "http_status", "Value": "422"} in tags
+        archived = stack.archived()
+        (delivery,) = archived.deliveries
+        mark = archived.marks[delivery.delivery_id]
+        assert (mark["status"], mark["http_status"], mark["error"]) == ("rejected", 422, "UnprocessableError")
         assert stack.recorded() == []
     finally:
         apis.stop()

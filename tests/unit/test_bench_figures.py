@@ -10,11 +10,21 @@ def test_usage_adds_up_requests_by_service_invocations_and_log_bytes():
     meter = {"request.sqs.ReceiveMessage": 30, "request.sqs.DeleteMessageBatch": 10,
              "sqs.SendMessage (from EventBridge)": 50, "request.s3.PUT": 10,
              "request.secretsmanager.GetSecretValue": 2, "dynamodb.WRU": 40, "events.events": 30,
-             "request.ses.SendEmail": 3}  # fmt: skip
+             "request.ses.SendEmail": 3, "request.firehose.PutRecord": 10, "firehose.records": 10,
+             "firehose.billed_bytes": 10 * 5120}  # fmt: skip
     used = usage(meter, {"Ingest": (10, 2.0, 256), "Sync": (2, 4.0, 512)}, posts=10, log_bytes=5000)
     assert used["sqs.requests"] == 90 and used["s3.PUT"] == 10 and used["secretsmanager.requests"] == 2
     assert used["lambda.requests"] == 12 and used["lambda.gb_seconds"] == pytest.approx(2.0 * 0.25 + 4.0 * 0.5)
     assert used["apigateway.requests"] == 10 and used["logs.bytes"] == 5000 and used["ses.emails"] == 3
+    assert used["firehose.billed_bytes"] == 51200
+
+
+def test_firehose_bills_each_record_in_5_kb_increments_and_a_million_deliveries_cost_cents():
+    from npsloop_local.meter import billed_bytes
+
+    assert [billed_bytes(n) for n in (0, 1, 5120, 5121, 12_000)] == [5120, 5120, 5120, 10240, 15360]
+    rows = {r["figure"]: r for r in cost_figures({"firehose.billed_bytes": billed_bytes(2048)}, 1)}
+    assert rows["cost_per_million.firehose.billed_bytes"]["value"] == pytest.approx(0.138, abs=0.001)  # vs $5 of PUTs
 
 
 def test_stream_reads_are_counted_apart_from_dynamodb_and_cost_nothing():

@@ -1,6 +1,7 @@
 """template.yaml: cfn-lint clean, and the offline SAM transform wires what DESIGN.md draws."""
 
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,32 @@ def test_every_dlq_and_the_sync_have_an_alarm_that_notifies_the_topic(cfn):
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
     emails = [s for s in of_type(cfn, "AWS::SNS::Subscription").values() if s["Properties"]["Protocol"] == "email"]
     assert [s["Properties"]["Endpoint"] for s in emails] == [{"Ref": "AlarmEmail"}]
+
+
+def test_the_raw_archive_goes_through_firehose_with_least_privilege(cfn):
+    from npsloop.stores.archive import ACCEPTED_PREFIX, UNAUTHENTICATED_PREFIX
+
+    streams = of_type(cfn, "AWS::KinesisFirehose::DeliveryStream")
+    destinations = {name: s["Properties"]["ExtendedS3DestinationConfiguration"] for name, s in streams.items()}
+    assert {d["Prefix"] for d in destinations.values()} == {ACCEPTED_PREFIX, UNAUTHENTICATED_PREFIX}  # lifecycle
+    assert destinations["ArchiveStream"]["Prefix"] == ACCEPTED_PREFIX
+    for d in destinations.values():
+        assert d["BucketARN"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}  # the versioned, encrypted bucket
+        assert d["RoleARN"] == {"Fn::GetAtt": ["ArchiveDeliveryRole", "Arn"]}
+        assert 60 <= d["BufferingHints"]["IntervalInSeconds"] <= 900 and d["BufferingHints"]["SizeInMBs"] <= 64
+    role = cfn["ArchiveDeliveryRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "firehose.amazonaws.com"}
+    for statement in statements(role["Policies"][0]):
+        assert all(a.startswith("s3:") for a in statement["Action"])
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all("ArchiveBucket" in json.dumps(r) for r in resources)
+    writers = {"IngestWebhookFunction": 2, "FetchResponseFunction": 1, "AnswerSurveyFunction": 2,
+               "RecordClickFunction": 2}  # fmt: skip
+    for function, count in writers.items():
+        policy = [s for p in cfn[f"{function}Role"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        (put,) = [s for s in policy if "firehose" in json.dumps(s["Action"])]
+        assert put["Action"] == "firehose:PutRecord"
+        resources = put["Resource"] if isinstance(put["Resource"], list) else [put["Resource"]]
+        assert len(resources) == count and all(r["Fn::GetAtt"][1] == "Arn" and r["Fn::GetAtt"][0] in streams
+                                               for r in resources)  # fmt: skip
+        assert not [s for s in policy if "s3:" in json.dumps(s["Action"])]  # writers no longer touch the bucket

@@ -3,13 +3,16 @@
 Figures: responses per second from the first POST to the last NPS_Response__c in the stand-in; p50 and p95 of
 each response's time from its POST to its record (the stand-in's CreatedDate); then the AWS usage per response,
 counted from what the run did (the moto process meters requests, DynamoDB capacity units from item sizes,
-EventBridge events and queue deliveries; the local stack times every function invocation; the stack log's growth
-stands for CloudWatch Logs), and the cost per million responses at the list prices in PRICES.
+EventBridge events, queue deliveries and Firehose's billed record bytes; the local stack times every function
+invocation; the stack log's growth stands for CloudWatch Logs), and the cost per million responses at the list
+prices in PRICES.
 
 Counted as AWS would bill, with these caveats: Lambda duration is the local wall time of each invocation (moto
 is slower than AWS, so it leans high); the local pollers' receives stand for Lambda's SQS pollers, and their
-stream reads for Lambda's, which AWS does not bill (counted, priced at $0); SES, Comprehend
-and storage are listed apart (they depend on configuration), data transfer is left out.
+stream reads for Lambda's, which AWS does not bill (counted, priced at $0); SES, Comprehend and storage are listed
+apart (they depend on configuration), data transfer is left out. The raw archive's S3 PUTs are Firehose's, one per
+buffer (at most one per stream every 5 minutes, about USD 0.09 a month for both streams whatever the volume): moto
+writes one object per record from inside, so they are not counted.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ PRICES = {
                                        "your DynamoDB streams usage)"),
     "s3.PUT": (0.005 / 1000, "S3 PUT, COPY, POST or LIST request"),
     "s3.GET": (0.0004 / 1000, "S3 GET request"),
+    "firehose.billed_bytes": (0.029 / 2**30, "Firehose Direct PUT ingestion, first 500 TB/month, per byte billed in "
+                              "5 KB record increments (AWS Firehose pricing page; not re-verified here)"),
     "secretsmanager.requests": (0.05 / 10_000, "Secrets Manager API call (AWS pricing page, via hivebook.wiki)"),
     "kms.requests": (0.03 / 10_000, "KMS request (AWS pricing page; not re-verified here)"),
     "logs.bytes": (0.50 / 2**30, "CloudWatch Logs ingestion per byte (AWS pricing page; not re-verified here)"),
@@ -75,6 +80,7 @@ def usage(meter: dict[str, float], functions: dict[str, tuple[int, float, int]],
         "dynamodbstreams.requests": sum(n for name, n in requests_of.items() if name.startswith("dynamodbstreams.")),
         "s3.PUT": requests_of.get("s3.PUT", 0),
         "s3.GET": requests_of.get("s3.GET", 0),
+        "firehose.billed_bytes": meter.get("firehose.billed_bytes", 0),
         "secretsmanager.requests": sum(n for name, n in requests_of.items() if name.startswith("secretsmanager.")),
         "kms.requests": sum(n for name, n in requests_of.items() if name.startswith("kms.")),
         "logs.bytes": log_bytes,

@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-CLIENT_PROPERTIES = ("ddb", "s3", "events", "sqs", "ses", "comprehend")  # how npsloop's ports name their client
+# how npsloop's ports name their client (the raw archive's writers: firehose; only the tools read it with s3)
+CLIENT_PROPERTIES = ("ddb", "s3", "firehose", "events", "sqs", "ses", "comprehend")
 
 
 def clients(*ports: Any) -> None:

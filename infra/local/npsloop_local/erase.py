@@ -6,9 +6,12 @@ Where an address can be, and what happens there:
   content hash are removed; the counting (ledgers, category, period, themes, Salesforce ids) stays, so aggregates
   are unchanged and a redelivery of that response is not stored again.
 - Notify table (the contact's items by the address's hash; the Zapier feed by one query per event): deleted.
-- raw archive in S3 (every version under `raw/` and `unauthenticated/`, rejected and unparsable deliveries too, read
-  and searched as bytes, the body decoded, the address also percent- and JSON-escaped): those versions deleted for
-  good.
+- raw archive in S3 (every version of every object under `raw/` and `unauthenticated/`, rejected and unparsable
+  deliveries too; an object holds many deliveries, one JSON line each, as Firehose batched them; each line is
+  searched as bytes, its body decoded, the address also percent- and JSON-escaped): an object whose current version
+  names the address is written again without those lines (the other people's deliveries stay), then every version
+  that named it is deleted for good. Deliveries still in Firehose's buffer (the last few minutes, see
+  `BufferingHints` in template.yaml) reach S3 later: the report says when to run erase again.
 - dead-letter queues (each DLQ's messages received and searched): matching messages deleted, the rest made visible.
 - Salesforce (NPS_Response__c by `Email__c` or by the erased response ids, npsloop's Tasks and Leads for them,
   Contacts by `Email`): deleted into the Recycle Bin; the Contacts' NPS fields cleared.
@@ -16,8 +19,9 @@ Where an address can be, and what happens there:
   email goes out again.
 
 Cost: the Responses scan reads the whole table once (about 1 read unit per 4 KB); the archive search reads every
-archived version once (one GET each, 16 at a time; a million deliveries cost about USD 0.40 in requests and take
-tens of minutes). Queues in flight (seconds) are not searched: run erase when they are quiet, or again after.
+archived version once (one GET each, 16 at a time; an object holds up to five minutes of deliveries, so a million
+deliveries are a few thousand GETs). Queues in flight (seconds) are not searched: run erase when they are quiet, or
+again after.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from npsloop.models import iso
 from npsloop.salesforce.client import SalesforceClient, SalesforceError
 from npsloop.salesforce.erase import SalesforceErasure
 from npsloop.salesforce.erase import erase as erase_in_salesforce
-from npsloop.stores.archive import RawArchive, mentions
+from npsloop.stores.archive import ArchiveBucket, mentions, without
 from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.optouts import OptOutStore, address_hash
 from npsloop.stores.responses import ResponseStore
@@ -55,6 +59,8 @@ class EraseReport:
     notify_items: int = 0
     archive_searched: int = 0
     archive_deleted: int = 0
+    archive_rewritten: int = 0
+    buffer_seconds: int = 0  # deliveries this recent may still be in Firehose's buffer, not yet in S3
     dead_letters: int = 0
     opt_out: str = ""  # the reason the opt-out list keeps
     salesforce: SalesforceErasure | None = None
@@ -64,7 +70,9 @@ class EraseReport:
                f"  Responses table: {len(self.responses)} answers removed (still counted anonymously)"
                + (f": {', '.join(self.responses)}" if self.responses else ""),
                f"  Notify table: {self.notify_items} items deleted",
-               f"  raw archive: {self.archive_deleted} of {self.archive_searched} object versions deleted",
+               f"  raw archive: {self.archive_deleted} of {self.archive_searched} object versions deleted, "
+               f"{self.archive_rewritten} objects written again without them; deliveries of the last "
+               f"{self.buffer_seconds} s may still be in Firehose's buffer: run erase again after that",
                f"  dead-letter queues: {self.dead_letters} messages deleted",
                f"  opt-out list: the hash is kept (reason {self.opt_out})"]  # fmt: skip
         sf = self.salesforce
@@ -101,10 +109,15 @@ def erase(target: Target, email: str, *, salesforce: bool = True, api: Salesforc
         responses.erase(response_id, at=at)
     report.responses = ids
     report.notify_items = NotifyState(target.physical("NotifyTable"), target.client("dynamodb")).forget(needle, EVENTS)
-    archive = RawArchive(target.physical("ArchiveBucket"), target.client("s3"))
+    archive = ArchiveBucket(target.physical("ArchiveBucket"), target.client("s3"))
     report.archive_searched, found = search_archive(archive, needle, progress)
-    archive.delete_versions(found)
+    for (key, _version, current), stored in found:  # first the other people's deliveries in a new version
+        if current and (kept := without(stored, needle)):
+            archive.rewrite(key, kept)
+            report.archive_rewritten += 1
+    archive.delete_versions([(key, version) for (key, version, _), _ in found])
     report.archive_deleted = len(found)
+    report.buffer_seconds = buffer_seconds(target)
     report.dead_letters = purge_dead_letters(target, needle)
     optouts = OptOutStore(target.physical("OptOutsTable"), target.client("dynamodb"))
     report.opt_out = optouts.reason(needle) or "erased"
@@ -123,17 +136,26 @@ def holding(target: Target, needle: str) -> list[str]:
                   if "data" in item and needle in item["data"]["S"].lower())  # fmt: skip
 
 
-def search_archive(archive: RawArchive, needle: str, progress: bool) -> tuple[int, list[tuple[str, str]]]:
-    """(how many versions were searched, the versions that hold the address)."""
+def search_archive(archive: ArchiveBucket, needle: str, progress: bool
+                   ) -> tuple[int, list[tuple[tuple[str, str, bool], bytes]]]:  # fmt: skip
+    """(how many versions were searched, each version that holds the address with its content)."""
     versions = list(archive.versions())
 
-    def holds(version: tuple[str, str]) -> bool:
-        return mentions(archive.read_version(*version), needle)
+    def holding(version: tuple[str, str, bool]) -> bytes | None:
+        stored = archive.read_version(version[0], version[1])
+        return stored if mentions(stored, needle) else None
 
     with ThreadPoolExecutor(ARCHIVE_THREADS) as pool:
-        found = list(tqdm(pool.map(holds, versions), total=len(versions), desc="searching the raw archive",
+        found = list(tqdm(pool.map(holding, versions), total=len(versions), desc="searching the raw archive",
                           unit="obj", disable=not progress))  # fmt: skip
-    return len(versions), [v for v, hit in zip(versions, found, strict=True) if hit]
+    return len(versions), [(v, stored) for v, stored in zip(versions, found, strict=True) if stored is not None]
+
+
+def buffer_seconds(target: Target) -> int:
+    """The longest time a delivery can wait in a delivery stream's buffer before it is in S3 (template.yaml)."""
+    streams = [r["Properties"] for r in target.template.resources.values()
+               if r["Type"] == "AWS::KinesisFirehose::DeliveryStream"]  # fmt: skip
+    return max(int(p["ExtendedS3DestinationConfiguration"]["BufferingHints"]["IntervalInSeconds"]) for p in streams)
 
 
 def purge_dead_letters(target: Target, needle: str) -> int:

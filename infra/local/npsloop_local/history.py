@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,16 +20,15 @@ from npsloop.errors import NpsloopError
 from npsloop.ingest import Outcome, process, record
 from npsloop.mapping import MappingDocument, parse_mapping
 from npsloop.models import CanonicalResponse
-from npsloop.sources import Delivery
 from npsloop.sources.base import canonical
-from npsloop.stores.archive import ACCEPTED_PREFIX, RawArchive
+from npsloop.stores.archive import ACCEPTED_PREFIX, ArchiveBucket, Archived, RawArchive
 from npsloop.stores.fetch_queue import FetchQueue
 from npsloop.stores.responses import ResponseStore
 from npsloop_local.ops import Target
 
 HISTORICAL_AFTER = timedelta(days=7)
 IMPORT_THREADS = 8
-KEY_TIME = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})(\d{2})(\d{2})(\d{6})-")
+READ_THREADS = 16
 
 
 def writer(target: Target) -> ResponseStore:
@@ -46,6 +44,7 @@ class Ports:
     store: ResponseStore
     fetch_queue: FetchQueue
     mappings: Callable[[], MappingDocument]
+    archived: ArchiveBucket | None = None  # where replay reads the deliveries `archive` wrote (import needs none)
 
     @classmethod
     def of(cls, target: Target) -> Ports:
@@ -54,16 +53,17 @@ class Ports:
         parameter = target.physical("MappingParameter")
         document = parse_mapping(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
         return cls(
-            RawArchive(target.physical("ArchiveBucket"), target.client("s3")),
+            RawArchive(target.physical("ArchiveStream"), firehose=target.client("firehose")),
             writer(target),
             FetchQueue(target.physical("FetchQueue"), target.client("sqs")),
             lambda: document,
+            ArchiveBucket(target.physical("ArchiveBucket"), target.client("s3")),
         )
 
 
 @dataclass
 class Report:
-    """What a replay or import did, counted by outcome; `problems` name row numbers or archive keys, never content."""
+    """What a replay or import did, counted by outcome; `problems` name row numbers or delivery ids, never content."""
 
     counts: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -85,60 +85,49 @@ class Report:
 
 
 # --- replay ----------------------------------------------------------------------------------------------------------
-def key_time(key: str) -> datetime | None:
-    """When an archived delivery arrived, read from its key (raw/<source>/YYYY/MM/DD/HHMMSSffffff-<uuid>.json)."""
-    found = KEY_TIME.search(key)
-    if not found:
-        return None
-    year, month, day, hour, minute, second, micro = map(int, found.groups())
-    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+def archived_deliveries(archive: ArchiveBucket, source: str | None, since: datetime | None, until: datetime | None,
+                        rejected_only: bool) -> list[Archived]:  # fmt: skip
+    """Accepted deliveries of one source (or all) received in [since, until), optionally only those whose latest
+    mark says rejected. Every object under raw/ is read (16 at a time): Firehose names objects by delivery time."""
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        contents = archive.contents(ACCEPTED_PREFIX, pool.map)
+        chosen = [d for d in contents.deliveries
+                  if (not source or d.record.get("source") == source) and (not since or d.received_at >= since)
+                  and (not until or d.received_at < until)]  # fmt: skip
+        if not rejected_only:
+            return chosen
 
+        def rejected(d: Archived) -> bool:  # an object of its own from before Firehose was tagged, not marked
+            status = contents.status(d.delivery_id)
+            return status == "rejected" or (status is None and d.legacy and archive.tagged_rejected(d.key))
 
-def archived_keys(archive: RawArchive, source: str | None, since: datetime | None, until: datetime | None,
-                  rejected_only: bool) -> Iterator[str]:  # fmt: skip
-    """Accepted deliveries of one source (or all) received in [since, until), optionally only those tagged rejected."""
-    prefix = f"{ACCEPTED_PREFIX}{source}/" if source else ACCEPTED_PREFIX
-    pages = archive.s3.get_paginator("list_objects_v2").paginate(Bucket=archive.bucket, Prefix=prefix)
-    for page in pages:
-        for item in page.get("Contents", []):
-            key, at = item["Key"], key_time(item["Key"])
-            if at is None or (since and at < since) or (until and at >= until):
-                continue
-            if rejected_only and not _rejected(archive, key):
-                continue
-            yield key
-
-
-def _rejected(archive: RawArchive, key: str) -> bool:
-    tags = archive.s3.get_object_tagging(Bucket=archive.bucket, Key=key)["TagSet"]
-    return {"Key": "status", "Value": "rejected"} in tags
+        return [d for d, hit in zip(chosen, pool.map(rejected, chosen), strict=True) if hit]
 
 
 def replay(target: Target, *, source: str | None = None, rejected_only: bool = False, since: datetime | None = None,
            until: datetime | None = None, historical_after: timedelta = HISTORICAL_AFTER, now: datetime | None = None,
            progress: bool = True, ports: Ports | None = None) -> Report:  # fmt: skip
     """Re-ingest archived deliveries as live traffic is ingested (same parse, same idempotent record), skipping the
-    signature check they passed when they arrived; those older than `historical_after` are marked historical."""
+    signature check they passed when they arrived; those older than `historical_after` are marked historical.
+    A delivery replayed without error gets a `replayed` mark, so a later `--rejected` replay leaves it alone."""
     ports = ports or Ports.of(target)
     now = now or datetime.now(UTC)
-    keys = list(archived_keys(ports.archive, source, since, until, rejected_only))
     report = Report()
-    for key in tqdm(keys, desc="replaying", unit="delivery", disable=not progress):
-        stored = ports.archive.get(key)
-        delivery = Delivery(source=stored["source"], body=base64.b64decode(stored["body_base64"]),
-                            headers=stored.get("headers") or {}, query=stored.get("query") or {},
-                            received_at=datetime.fromisoformat(stored["received_at"]))  # fmt: skip
+    if ports.archived is None:
+        raise ValueError("replay reads the archive bucket: Ports.archived is not set")
+    for archived in tqdm(archived_deliveries(ports.archived, source, since, until, rejected_only), desc="replaying",
+                         unit="delivery", disable=not progress):  # fmt: skip
+        delivery = archived.delivery()
         try:
-            outcome = process(delivery, key, archive=ports.archive, store=ports.store,
+            outcome = process(delivery, archived.delivery_id, archive=ports.archive, store=ports.store,
                               max_body=MAX_BODY_BYTES, fetch_queue=ports.fetch_queue, mappings=ports.mappings,
                               historical=now - delivery.received_at > historical_after)  # fmt: skip
         except NpsloopError as exc:
             report.counts["rejected"] += 1
-            report.problems.append(f"{key}: {exc.status} {type(exc).__name__}")
+            report.problems.append(f"{archived.delivery_id}: {exc.status} {type(exc).__name__}")
             continue
         report.add(outcome)
-        ports.archive.s3.put_object_tagging(Bucket=ports.archive.bucket, Key=key,
-                                            Tagging={"TagSet": [{"Key": "status", "Value": "replayed"}]})  # fmt: skip
+        ports.archive.mark(archived.delivery_id, "replayed")
     return report
 
 

@@ -3,9 +3,11 @@
 The moto process counts as it serves: every HTTP request by service and action, and from inside moto what an
 HTTP count cannot see: DynamoDB write and read units from the sizes of the items written and read (1 WRU per KB
 written, of the larger of the item before and after, twice in a transaction; the global secondary indexes' own
-writes; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB chunks, and the SQS messages
-EventBridge delivers to its queue targets. DynamoDB Streams reads count as `request.dynamodbstreams.<Action>` (free
-when Lambda reads the stream it triggers from). `GET /__npsloop/meter` returns the counts, `DELETE
+writes; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB chunks, the SQS messages
+EventBridge delivers to its queue targets, and Firehose records with the bytes Firehose bills for them (each record
+rounded up to a multiple of 5 KB). DynamoDB Streams reads count as `request.dynamodbstreams.<Action>` (free when
+Lambda reads the stream it triggers from). The S3 objects moto's Firehose writes (one per record, where AWS writes
+one per buffer) are not requests and are not counted. `GET /__npsloop/meter` returns the counts, `DELETE
 /__npsloop/meter` starts them again.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 PATH = "/__npsloop/meter"
+FIREHOSE_INCREMENT = 5 * 1024  # Firehose bills Direct PUT ingestion per record in 5 KB increments
 _TARGETS = {"DynamoDBStreams": "dynamodbstreams", "DynamoDB": "dynamodb", "AWSEvents": "events", "AmazonSQS": "sqs",
             "secretsmanager": "secretsmanager", "AmazonSSM": "ssm", "TrentService": "kms", "Firehose": "firehose",
             "Logs": "logs"}  # fmt: skip  # DynamoDBStreams before DynamoDB: the first prefix that matches names it
@@ -102,6 +105,7 @@ def install(meter: Meter) -> None:
     """Count capacity units, events and queue deliveries inside moto (once per process)."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend, Rule
+    from moto.firehose.models import FirehoseBackend
 
     if getattr(DynamoDBBackend.put_item, "npsloop_metered", False):
         return
@@ -180,3 +184,16 @@ def install(meter: Meter) -> None:
         return send_to_queue(self, *args, **kwargs)
 
     Rule._send_to_sqs_queue = delivered
+    put_record_batch = FirehoseBackend.put_record_batch
+
+    def metered_put_record_batch(self: Any, delivery_stream_name: str, records: list[dict[str, bytes]]) -> Any:
+        meter.add("firehose.records", len(records))
+        meter.add("firehose.billed_bytes", sum(billed_bytes(len(r["Data"])) for r in records))
+        return put_record_batch(self, delivery_stream_name, records)
+
+    FirehoseBackend.put_record_batch = metered_put_record_batch
+
+
+def billed_bytes(size: int) -> int:
+    """What Firehose bills for one record of `size` bytes: rounded up to the next 5 KB."""
+    return max(1, math.ceil(size / FIREHOSE_INCREMENT)) * FIREHOSE_INCREMENT

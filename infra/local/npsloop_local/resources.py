@@ -23,8 +23,9 @@ def physical_name(logical_id: str) -> str:
 
 
 def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], mapping: str | None = None) -> Physical:
-    """Tables (with their streams), bucket, queues (DLQs first), bus, rules with their queue targets, the secret with
-    its value, and the SSM parameters (the field mapping document gets `mapping` when given)."""
+    """Tables (with their streams), bucket, the archive's delivery streams, queues (DLQs first), bus, rules with their
+    queue targets, the secret with its value, and the SSM parameters (the field mapping document gets `mapping` when
+    given)."""
     names = Physical(parameters=dict(template.parameters))
     ddb, s3, sqs = aws_client("dynamodb", endpoint), aws_client("s3", endpoint), aws_client("sqs", endpoint)
     events, secrets = aws_client("events", endpoint), aws_client("secretsmanager", endpoint)
@@ -53,6 +54,19 @@ def create_all(template: Template, endpoint: str, secret_value: dict[str, Any], 
             )
         names.refs[logical] = name
         names.arns[logical] = f"arn:aws:s3:::{name}"
+
+    for logical in template.of_type("AWS::IAM::Role"):  # named for what refers to them; moto's services check none
+        names.arns[logical] = f"arn:aws:iam::{ACCOUNT}:role/{physical_name(logical)}"
+    firehose = aws_client("firehose", endpoint)
+    for logical, props in template.of_type("AWS::KinesisFirehose::DeliveryStream").items():
+        # moto writes each record to the bucket as one object at once (no buffering): archived is readable at once
+        name = physical_name(logical)
+        config = names.resolve(props["ExtendedS3DestinationConfiguration"])
+        firehose.create_delivery_stream(DeliveryStreamName=name, DeliveryStreamType=props["DeliveryStreamType"],
+                                        ExtendedS3DestinationConfiguration=config)  # fmt: skip
+        names.refs[logical] = name
+        names.arns[logical] = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
+            "DeliveryStreamARN"]  # fmt: skip
 
     queues = template.of_type("AWS::SQS::Queue")
     for logical in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q]):  # DLQs first
