@@ -1,4 +1,5 @@
-"""`npsloop local`: moto, the functions in worker processes, their routes and pollers, and the Salesforce stand-in."""
+"""`npsloop local`: moto, the functions in worker processes, their routes, pollers and schedules, and the Salesforce
+stand-in."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from npsloop_local import state
 from npsloop_local.http_api import HttpApi
 from npsloop_local.pollers import QueuePoller
 from npsloop_local.resources import aws_client, create_all
+from npsloop_local.schedules import ADMIN_ROUTE, ScheduleTimer, admin_invoke
 from npsloop_local.template import REGION, ROOT, Physical, Template
 from npsloop_local.workers import WorkerPool, WorkerSpec
 
@@ -101,6 +103,7 @@ class LocalStack:
         self.aws_url = f"http://{HOST}:{self.aws_port}"
         self.pools: dict[str, WorkerPool] = {}
         self.pollers: list[QueuePoller] = []
+        self.timers: list[ScheduleTimer] = []
         self.names = Physical()
         self.moto: Any = None
         self.standin: Any = None
@@ -130,6 +133,9 @@ class LocalStack:
             return
         self._start_functions()
         routes = [(route, self.pools[fn.logical_id].invoke) for fn in self.template.functions() for route in fn.routes]
+        scheduled = {fn.logical_id: (fn, self.pools[fn.logical_id].invoke) for fn in self.template.functions()
+                     if fn.schedules}  # fmt: skip
+        routes.append((ADMIN_ROUTE, admin_invoke(scheduled)))  # local only: fire a schedule as of any time
         self.api = HttpApi(routes, HOST, self.api_port)
         self.api.start()
 
@@ -138,6 +144,8 @@ class LocalStack:
             self.api.stop()
         for poller in self.pollers:
             poller.stopping.set()
+        for timer in self.timers:
+            timer.stop()
         for poller in self.pollers:
             poller.stop()
         for pool in self.pools.values():
@@ -210,6 +218,14 @@ class LocalStack:
                 poller = QueuePoller(fn.logical_id, source, url, arn, sqs, self.pools[fn.logical_id].invoke)
                 self.pollers.append(poller)
                 poller.start()
+            for schedule in fn.schedules:
+                if schedule.seconds is None:
+                    print(f"[{fn.logical_id}] {schedule.expression}: only rate() runs by itself locally; "
+                          f"POST {ADMIN_ROUTE.path} fires it", file=self.options.log, flush=True)  # fmt: skip
+                    continue
+                timer = ScheduleTimer(fn, schedule.name, schedule.seconds, self.pools[fn.logical_id].invoke)
+                self.timers.append(timer)
+                timer.start()
 
     # --- what it prints -------------------------------------------------------------------------------------
     @property
