@@ -46,4 +46,4 @@ def test_the_timer_fires_once_per_period_and_stops():
     timer.start()
     assert done.wait(5)
     timer.stop()
-    assert not timer.thread.is_alive() and fired[0]["resources"][0].endswith(":rule/FEvery")
+    assert not timer.is_alive() and fired[0]["resources"][0].endswith(":rule/FEvery")

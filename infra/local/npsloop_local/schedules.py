@@ -26,29 +26,24 @@ def scheduled_event(function: str, schedule: str, at: datetime) -> dict[str, Any
     }  # fmt: skip
 
 
-class ScheduleTimer:
+class ScheduleTimer(threading.Thread):
     """Fires one rate() schedule every period (the first one period after the start, as EventBridge does)."""
 
     def __init__(self, fn: Function, schedule: str, seconds: int, invoke: Callable[[dict[str, Any]], Any]):
+        super().__init__(name=f"schedule-{fn.logical_id}", daemon=True)
         self.fn, self.schedule, self.seconds, self.invoke = fn, schedule, seconds, invoke
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"schedule-{fn.logical_id}", daemon=True)
-        self.fired = 0
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(15)
-
-    def _run(self) -> None:
+    def run(self) -> None:
         while not self.stopping.wait(self.seconds):
-            self.fired += 1
             try:
                 self.invoke(scheduled_event(self.fn.logical_id, self.schedule, datetime.now(UTC)))
             except InvocationError as exc:  # EventBridge retries; here the next period runs again
                 print(f"[{self.fn.logical_id}] scheduled run failed: {exc}", flush=True)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(15)
 
 
 def admin_invoke(functions: dict[str, tuple[Function, Callable[[dict[str, Any]], Any]]]
