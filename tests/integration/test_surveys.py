@@ -61,12 +61,13 @@ def test_send_asks_salesforce_once_and_each_invitation_is_mailed_once(stack, org
     body = json.dumps({"recipients": [{"email": "out@acme.example", "contact_id": opted},
                                       {"email": "in@acme.example", "contact_id": fine, "locale": "de"},
                                       {"email": "free@acme.example"},
-                                      {"email": "Quiet@Acme.example"}]}).encode()  # by email alone  # fmt: skip
+                                      {"email": "Quiet@Acme.example"},  # by email alone
+                                      {"email": "quiet@acme.example", "contact_id": "x"}]}).encode()  # fmt: skip
     answer = call(api_handler, context, "POST", "/surveys/send", "/surveys/send", body,
                   [("content-type", "application/json"), ("x-api-key", key)])  # fmt: skip
     assert answer["statusCode"] == 200, answer["body"]
     results = json.loads(answer["body"])["results"]
-    assert [r["status"] for r in results] == ["opted_out", "queued", "queued", "opted_out"]
+    assert [r["status"] for r in results] == ["opted_out", "queued", "queued", "opted_out", "opted_out"]
     assert "HasOptedOutOfEmail" in results[0]["reason"] and "HasOptedOutOfEmail" in results[3]["reason"]
     assert stats(org)["total"] - before <= 2  # the token call (once per container) and ONE query for all contacts
 

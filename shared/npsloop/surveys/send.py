@@ -67,10 +67,11 @@ def contacts(select: str, contact_ids: list[str], ports: SendPorts, asked: str,
 
 def _salesforce_opted_out(recipients: list[Recipient], ports: SendPorts) -> tuple[set[str], set[str]]:
     """The 15-character ids, and the lower-cased emails, of the Contacts with HasOptedOutOfEmail among those the
-    recipients name: by contact_id, or by email for a recipient given without one (any Contact with that email)."""
+    recipients name: by contact_id, or by email for a recipient given without a Contact id (any Contact with that
+    email)."""
     found = contacts("SELECT Id, Email, HasOptedOutOfEmail FROM Contact", [r.contact_id for r in recipients
                      if r.contact_id], ports, "whether the contacts opted out of email",
-                     [r.email for r in recipients if not r.contact_id])  # fmt: skip
+                     [r.email for r in recipients if not salesforce_id(r.contact_id, "003")])  # fmt: skip
     opted = [r for r in found.values() if r.get("HasOptedOutOfEmail")]
     return {r["Id"][:15] for r in opted}, {(r.get("Email") or "").lower() for r in opted if r.get("Email")}
 
@@ -110,8 +111,8 @@ def send_recipients(given: list[Any], config: NotifyConfig, ports: SendPorts, no
     for index, r in valid:
         if r.email.lower() in opted_out:
             results[index] = _result(r.email, "opted_out", "on the opt-out list")
-        elif salesforce_id(r.contact_id, "003") in sf_opted_out or (
-                not r.contact_id and r.email.lower() in sf_opted_out_emails):
+        elif (cid := salesforce_id(r.contact_id, "003")) in sf_opted_out or (
+                not cid and r.email.lower() in sf_opted_out_emails):
             results[index] = _result(r.email, "opted_out", "HasOptedOutOfEmail is set on the Salesforce Contact")
         else:
             fixed = survey_ids[index] if survey_ids else None
