@@ -135,6 +135,13 @@ class SendSurveySettings(_Settings):
     opt_outs_table: str
     ses_configuration_set: str | None = None
     public_api_url: str | None = None  # the secret's notify.public_url wins (a custom domain)
+    survey_reminder_days: int = Field(default=0, ge=0, le=365)  # 0: no reminders (the secret may set touchpoints)
+
+
+class RemindSurveysSettings(_Settings):
+    notify_table: str
+    responses_table: str
+    survey_queue_url: str
 
 
 class AnswerSurveySettings(_WriterSettings):

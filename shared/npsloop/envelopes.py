@@ -1,4 +1,5 @@
-"""Unwrapping what Lambda is handed: HTTP API v2 events, and SQS records carrying EventBridge events."""
+"""Unwrapping what Lambda is handed: HTTP API v2 events, SQS records carrying EventBridge events, and EventBridge
+scheduled events."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def delivery_from_http(event: Mapping[str, Any], source: str) -> Delivery:
         query=dict(event.get("queryStringParameters") or {}),
         received_at=received,
     )
+
+
+def scheduled_time(event: Mapping[str, Any]) -> datetime:
+    """When an EventBridge schedule (or Scheduler's EventBridge-shaped target input) fired: the event's `time`, in
+    UTC. A run that is retried keeps its time, so it decides as the first attempt did."""
+    at = datetime.fromisoformat(str(event["time"]))
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

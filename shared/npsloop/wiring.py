@@ -15,6 +15,7 @@ from npsloop.config import (
     HooksApiSettings,
     IngestSettings,
     NotifySettings,
+    RemindSurveysSettings,
     ReportsSettings,
     ScoreSettings,
     SendSurveySettings,
@@ -273,17 +274,30 @@ def send_survey():  # type: ignore[no-untyped-def]
     cfg = secret(s.secret_arn).notify
     mailer = Mailer(cfg.email.sender, reply_to=cfg.email.reply_to,
                     configuration_set=s.ses_configuration_set) if cfg.email.sender else None  # fmt: skip
-    state, optouts = _send_survey_stores()
-    return cfg, DeliverPorts(state, optouts, mailer, cfg.public_url or s.public_api_url)
+    state, optouts, ledger = _send_survey_stores()
+    return cfg, DeliverPorts(state, optouts, mailer, cfg.public_url or s.public_api_url, ledger, s.survey_reminder_days)
 
 
 @cache
-def _send_survey_stores() -> tuple[NotifyState, OptOutStore]:
+def _send_survey_stores() -> tuple[NotifyState, OptOutStore, SurveyLedger]:
     from npsloop.stores.notify_state import NotifyState
     from npsloop.stores.optouts import OptOutStore
+    from npsloop.stores.surveys import SurveyLedger
 
     s = settings(SendSurveySettings)
-    return NotifyState(s.notify_table), OptOutStore(s.opt_outs_table)
+    return NotifyState(s.notify_table), OptOutStore(s.opt_outs_table), SurveyLedger(s.notify_table)
+
+
+@cache
+def remind_surveys():  # type: ignore[no-untyped-def]
+    """The reminder run's ports: the planned reminders, the responses (was it answered?), the SurveyQueue."""
+    from npsloop.stores.queue import Queue
+    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.surveys import SurveyLedger
+    from npsloop.surveys.remind import RemindPorts
+
+    s = settings(RemindSurveysSettings)
+    return RemindPorts(SurveyLedger(s.notify_table), ResponseStore(s.responses_table), Queue(s.survey_queue_url))
 
 
 @cache

@@ -1,6 +1,7 @@
 """Survey invitations on the local stack: POST /surveys/send → moto's SES → one-click answers → the Salesforce
 stand-in; a scanner's burst records nothing; a changed token is a 403; screenshots of the email and the thank-you
-page in German and English from headless Chromium (tests/output/)."""
+page in German and English from headless Chromium (tests/output/); with SurveyReminderDays=3, the hourly schedule
+fired "three days later" reminds only who did not answer, once."""
 
 import email
 import re
@@ -35,7 +36,8 @@ def surveys(tmp_path_factory):
         "notify": {"token_key": TOKEN_KEY, "email": {"sender": SENDER}, "surveys": {"company": "Acme"},
                    "followup": {"enabled": False}},
     }  # fmt: skip
-    stack = start_local(tmp_path_factory.mktemp("surveys"), "--api-key", API_KEY, secrets=secrets)
+    stack = start_local(tmp_path_factory.mktemp("surveys"), "--api-key", API_KEY, "--parameter", "SurveyReminderDays=3",
+                        secrets=secrets)  # fmt: skip
     yield stack
     assert stop_local(stack) == 0
 
@@ -233,3 +235,54 @@ def test_a_salesforce_outbound_message_gets_the_ack_and_its_survey_goes_out_once
     item = surveys.client("dynamodb").get_item(TableName="npsloop-local-optoutstable",
                                                Key={"address_hash": {"S": address_hash("pia@acme.example")}})
     assert item["Item"]["reason"]["S"] == "unsubscribed"
+
+
+def test_three_days_later_one_reminder_goes_to_who_did_not_answer_and_its_link_records(surveys):
+    rita, sam = "rita@acme.example", "sam@acme.example"
+    recipients = [{"email": rita, "name": "Rita", "touchpoint": "renewal", "locale": "de-AT"},
+                  {"email": sam, "touchpoint": "renewal", "locale": "en"}]  # fmt: skip
+    answer = requests.post(f"{surveys.api}/surveys/send", json={"recipients": recipients},
+                           headers={"X-Api-Key": API_KEY}, timeout=30)  # fmt: skip
+    assert [r["status"] for r in answer.json()["results"]] == ["queued", "queued"]
+    sent = surveys.wait_for(lambda: (m := invitations(surveys)) and rita in m and sam in m and m, 20, "two invitations")
+    sent_at = datetime.now(UTC)
+
+    # Sam answers with one click (held, then recorded); Rita does not
+    sam_links = answer_links(sent[sam])
+    assert requests.get(sam_links[7], timeout=30).status_code == 200
+    sam_id = f"email:{survey_id(sam_links[0])}"
+    surveys.wait_for(lambda: stored(surveys, sam_id), 20 + HOLD_SECONDS, "Sam's answer stored")
+
+    # the schedule fired as of one hour short of three days: nothing; as of three days later: Rita's reminder only
+    fire = f"{surveys.api}/__local/schedules/RemindSurveysFunction"
+    early = requests.post(fire, json={"time": (sent_at + timedelta(days=3, hours=-1)).isoformat()}, timeout=60)
+    assert early.status_code == 200 and early.json()["result"]["queued"] == 0, early.text
+    due = requests.post(fire, json={"time": (sent_at + timedelta(days=3, minutes=5)).isoformat()}, timeout=60)
+    assert due.status_code == 200 and due.json()["result"]["answered"] >= 1, due.text
+
+    def reminders():
+        return [m for m in ses_mails(surveys.aws) if m["subject"].startswith(("Reminder", "Erinnerung"))
+                and m["to"][0] in (rita, sam)]  # fmt: skip
+
+    surveys.wait_for(reminders, 20, "Rita's reminder")
+    again = requests.post(fire, json={"time": (sent_at + timedelta(days=3, hours=1)).isoformat()}, timeout=60)
+    assert again.status_code == 200 and again.json()["result"]["due"] == 0  # each plan is used once
+    time.sleep(2)
+    [reminder] = reminders()
+    assert reminder["to"] == [rita]
+    assert reminder["subject"] == "Erinnerung: Wie wahrscheinlich empfehlen Sie Acme weiter?"
+    assert "Vor ein paar Tagen haben wir Sie um Ihre Meinung gebeten." in reminder["body"]
+    assert reminder["headers"]["List-Unsubscribe"].startswith(f"<{surveys.api}/unsubscribe/")
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+/r/[^"]+)"', reminder["html"])]
+    assert len(links) == 11 and survey_id(links[0]) == survey_id(answer_links(sent[rita])[0])
+
+    # the reminder's link records Rita's answer like the invitation's would
+    assert requests.get(links[4], timeout=30).status_code == 200
+    rita_id = f"email:{survey_id(links[0])}"
+    assert surveys.wait_for(lambda: (r := record(surveys, rita_id)) and r["Score__c"] == 4 and r, 20 + HOLD_SECONDS,
+                            "the reminder's answer in Salesforce")["Email__c"] == rita  # fmt: skip
+
+    # the local-only control refuses what it cannot fire
+    assert requests.post(fire, json={"time": "three days later"}, timeout=30).status_code == 400
+    assert requests.post(f"{surveys.api}/__local/schedules/SendSurveyFunction", json={}, timeout=30).status_code == 404
+    assert rita not in surveys.log.read_text() and sam not in surveys.log.read_text()

@@ -70,7 +70,8 @@ def _clear_caches():
     wiring.fetch.cache_clear()
     wiring._salesforce_client.cache_clear()
     for factory in (wiring._notify_stores, wiring.hooks_api, wiring.deliver, wiring.unsubscribe, wiring.email_feedback,
-                    wiring._surveys_api_stores, wiring._send_survey_stores, wiring.answer_survey):
+                    wiring._surveys_api_stores, wiring._send_survey_stores, wiring.answer_survey,
+                    wiring.remind_surveys):
         factory.cache_clear()
     parameters.clear_caches()
 

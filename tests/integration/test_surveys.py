@@ -1,5 +1,6 @@
-"""Survey handlers in-process on moto (and the Salesforce stand-in): one SOQL for HasOptedOutOfEmail, each invitation
-mailed once, HEAD and a bad or expired link note nothing, a held click is recorded through ingest."""
+"""Survey handlers in-process on moto (and the Salesforce stand-in): one SOQL for HasOptedOutOfEmail (by contact id,
+or by email for a recipient given without one), each invitation mailed once, HEAD and a bad or expired link note
+nothing, a held click is recorded through ingest."""
 
 import json
 import time
@@ -53,18 +54,21 @@ def test_send_asks_salesforce_once_and_each_invitation_is_mailed_once(stack, org
     set_secret(stack, {"login_url": org.url, "client_id": "c", "client_secret": "s"})
     opted = org.create("Contact", {"LastName": "Out", "Email": "out@acme.example", "HasOptedOutOfEmail": True})
     fine = org.create("Contact", {"LastName": "In", "Email": "in@acme.example"})
+    org.create("Contact", {"LastName": "Quiet", "Email": "quiet@acme.example", "HasOptedOutOfEmail": True})
     key = new_key()
     ApiKeyStore(stack.names.refs["ApiKeysTable"], stack.client("dynamodb")).add(key, "flow")
     before = stats(org)["total"]
     body = json.dumps({"recipients": [{"email": "out@acme.example", "contact_id": opted},
                                       {"email": "in@acme.example", "contact_id": fine, "locale": "de"},
-                                      {"email": "free@acme.example"}]}).encode()  # fmt: skip
+                                      {"email": "free@acme.example"},
+                                      {"email": "Quiet@Acme.example"},  # by email alone
+                                      {"email": "quiet@acme.example", "contact_id": "x"}]}).encode()  # fmt: skip
     answer = call(api_handler, context, "POST", "/surveys/send", "/surveys/send", body,
                   [("content-type", "application/json"), ("x-api-key", key)])  # fmt: skip
     assert answer["statusCode"] == 200, answer["body"]
     results = json.loads(answer["body"])["results"]
-    assert [r["status"] for r in results] == ["opted_out", "queued", "queued"]
-    assert "HasOptedOutOfEmail" in results[0]["reason"]
+    assert [r["status"] for r in results] == ["opted_out", "queued", "queued", "opted_out", "opted_out"]
+    assert "HasOptedOutOfEmail" in results[0]["reason"] and "HasOptedOutOfEmail" in results[3]["reason"]
     assert stats(org)["total"] - before <= 2  # the token call (once per container) and ONE query for all contacts
 
     event = stack.sqs_event("SurveyQueue")
@@ -169,8 +173,9 @@ def test_an_outbound_message_looks_up_the_case_contact_acks_and_queues_once(stac
     assert [m["destinations"][0] for m in raw_mails(stack)] == ["cleo@acme.example"]
 
 
-def test_without_a_cooldown_a_redelivered_notification_is_still_mailed_once(stack, context):
-    set_secret(stack, {"login_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s",
+def test_without_a_cooldown_a_redelivered_notification_is_still_mailed_once(stack, org, context):
+    # the org is asked whether the ContactEmail opted out (a Contact with that email and HasOptedOutOfEmail)
+    set_secret(stack, {"login_url": org.url, "client_id": "c", "client_secret": "s",
                        "organization_id": ORG_ID[:15]}, surveys={"cooldown_days": 0})  # fmt: skip
     body = outbound_message(("04l5g000000OppAAAA", "Opportunity",
                              "<sf:Id>0065g000001AbcdAAA</sf:Id><sf:ContactEmail>opp@acme.example</sf:ContactEmail>"))

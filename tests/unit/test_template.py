@@ -53,8 +53,10 @@ def test_cfn_lint_is_clean():
 
 def test_every_route_has_its_function_and_the_resolver_serves_exactly_those_routes(cfn):
     routes_by_function: dict[str, set[str]] = {}
-    for perm in of_type(cfn, "AWS::Lambda::Permission").values():
-        assert perm["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    principals = {perm["Properties"]["FunctionName"]["Ref"]: perm["Properties"]["Principal"]
+                  for perm in of_type(cfn, "AWS::Lambda::Permission").values()}  # fmt: skip
+    assert {fn for fn, principal in principals.items() if principal != "apigateway.amazonaws.com"} == {
+        "RemindSurveysFunction"}  # its schedule (test_the_reminder_schedule_is_hourly_and_reads_a_sparse_index)
     api = next(iter(of_type(cfn, "AWS::ApiGatewayV2::Api").values()))
     for path, methods in api["Properties"]["Body"]["paths"].items():
         for method, spec in methods.items():
@@ -103,10 +105,11 @@ def test_every_consumer_queue_has_a_dlq_and_every_sqs_source_reports_item_failur
         t["Arn"]["Fn::GetAtt"][0]
         for r in of_type(cfn, "AWS::Events::Rule").values()
         for t in r["Properties"]["Targets"]
+        if "ScheduleExpression" not in r["Properties"]  # the hourly reminder run targets its function
     }
     consumer_queues = {q for q, r in queues.items() if "RedrivePolicy" in r["Properties"]}
-    # fed by a rule, by notify's fan-out (deliveries), by ingest (ids to fetch), by the surveys API (invitations),
-    # by the answer pages (held clicks), or by SES through SNS
+    # fed by a rule, by notify's fan-out (deliveries), by ingest (ids to fetch), by the surveys API and the reminder
+    # run (invitations, reminders), by the answer pages (held clicks), or by SES through SNS
     subscriptions = of_type(cfn, "AWS::SNS::Subscription").values()
     sns_fed = {
         s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions if s["Properties"]["Protocol"] == "sqs"
@@ -134,7 +137,7 @@ def test_ids_only_deliveries_are_queued_and_fetched_with_least_privilege(cfn):
 
 def test_functions_run_python312_on_the_layer_with_the_architecture_parameter(cfn):
     functions = of_type(cfn, "AWS::Lambda::Function")
-    assert len(functions) == 14
+    assert len(functions) == 15
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12"
@@ -236,3 +239,14 @@ def test_the_raw_archive_goes_through_firehose_with_least_privilege(cfn):
         assert len(resources) == count and all(r["Fn::GetAtt"][1] == "Arn" and r["Fn::GetAtt"][0] in streams
                                                for r in resources)  # fmt: skip
         assert not [s for s in policy if "s3:" in json.dumps(s["Action"])]  # writers no longer touch the bucket
+
+
+def test_the_reminder_schedule_is_hourly_and_reads_a_sparse_index(cfn):
+    [rule] = [r for r in of_type(cfn, "AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["RemindSurveysFunction", "Arn"]}
+    [index] = cfn["NotifyTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "RemindersDue"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["reminder_day", "reminder_at"]
+    env = cfn["SendSurveyFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["SURVEY_REMINDER_DAYS"] == {"Ref": "SurveyReminderDays"}

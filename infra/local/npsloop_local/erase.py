@@ -5,7 +5,8 @@ Where an address can be, and what happens there:
 - Responses table (one scan; the answer names the address anywhere: email, comment, attributes): the answer and its
   content hash are removed; the counting (ledgers, category, period, themes, Salesforce ids) stays, so aggregates
   are unchanged and a redelivery of that response is not stored again.
-- Notify table (the contact's items by the address's hash; the Zapier feed by one query per event): deleted.
+- Notify table (the contact's items and the survey cooldowns and planned reminders by the address's hash; the
+  Zapier feed): deleted.
 - raw archive in S3 (every version of every object under `raw/` and `unauthenticated/`, rejected and unparsable
   deliveries too; an object holds many deliveries, one JSON line each, as Firehose batched them; each line is
   searched as bytes, its body decoded, the address also percent- and JSON-escaped): an object whose current version
@@ -41,6 +42,7 @@ from npsloop.stores.archive import ArchiveBucket, mentions, without
 from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.optouts import OptOutStore, address_hash
 from npsloop.stores.responses import ResponseStore
+from npsloop.stores.surveys import SurveyLedger
 from npsloop_local.ops import Target
 from npsloop_local.salesforce_ops import dead_letter_queues, salesforce_client
 
@@ -108,7 +110,9 @@ def erase(target: Target, email: str, *, salesforce: bool = True, api: Salesforc
     for response_id in ids:
         responses.erase(response_id, at=at)
     report.responses = ids
-    report.notify_items = NotifyState(target.physical("NotifyTable"), target.client("dynamodb")).forget(needle, EVENTS)
+    notify_table, ddb = target.physical("NotifyTable"), target.client("dynamodb")
+    report.notify_items = (NotifyState(notify_table, ddb).forget(needle, EVENTS)
+                           + SurveyLedger(notify_table, ddb).forget(needle))  # fmt: skip
     archive = ArchiveBucket(target.physical("ArchiveBucket"), target.client("s3"))
     report.archive_searched, found = search_archive(archive, needle, progress)
     for (key, _version, current), stored in found:  # first the other people's deliveries in a new version

@@ -1,4 +1,5 @@
-"""`npsloop local`: moto, the functions in worker processes, their routes, queue and stream pollers, the stand-in."""
+"""`npsloop local`: moto, the functions in worker processes, their routes, queue and stream pollers, schedules, and
+the Salesforce stand-in."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from npsloop_local import state
 from npsloop_local.http_api import HttpApi
 from npsloop_local.pollers import Poller, QueuePoller, StreamPoller
 from npsloop_local.resources import aws_client, create_all
+from npsloop_local.schedules import ADMIN_ROUTE, ScheduleTimer, admin_invoke
 from npsloop_local.template import REGION, ROOT, Physical, Template
 from npsloop_local.workers import WorkerPool, WorkerSpec
 
@@ -101,6 +103,7 @@ class LocalStack:
         self.aws_url = f"http://{HOST}:{self.aws_port}"
         self.pools: dict[str, WorkerPool] = {}
         self.pollers: list[Poller] = []
+        self.timers: list[ScheduleTimer] = []
         self.names = Physical()
         self.restored = False  # --state-dir put back a previous run's data
         self.moto: Any = None
@@ -131,6 +134,9 @@ class LocalStack:
             return
         self._start_functions()
         routes = [(route, self.pools[fn.logical_id].invoke) for fn in self.template.functions() for route in fn.routes]
+        scheduled = {fn.logical_id: (fn, self.pools[fn.logical_id].invoke) for fn in self.template.functions()
+                     if fn.schedules}  # fmt: skip
+        routes.append((ADMIN_ROUTE, admin_invoke(scheduled)))  # local only: fire a schedule as of any time
         self.api = HttpApi(routes, HOST, self.api_port)
         self.api.start()
 
@@ -139,6 +145,8 @@ class LocalStack:
             self.api.stop()
         for poller in self.pollers:
             poller.stopping.set()
+        for timer in self.timers:
+            timer.stop()
         for poller in self.pollers:
             poller.stop()
         for pool in self.pools.values():
@@ -215,8 +223,16 @@ class LocalStack:
                 if self.restored:  # the previous run worked through its stream; TRIM_HORIZON would replay it
                     stream = replace(stream, starting_position="LATEST")
                 self.pollers.append(StreamPoller(fn.logical_id, stream, arn, streams, invoke))
+            for schedule in fn.schedules:
+                if schedule.seconds is None:
+                    print(f"[{fn.logical_id}] {schedule.expression}: only rate() runs by itself locally; "
+                          f"POST {ADMIN_ROUTE.path} fires it", file=self.options.log, flush=True)  # fmt: skip
+                    continue
+                self.timers.append(ScheduleTimer(fn, schedule.name, schedule.seconds, invoke))
         for poller in self.pollers:
             poller.start()
+        for timer in self.timers:
+            timer.start()
 
     # --- what it prints -------------------------------------------------------------------------------------
     @property

@@ -1,4 +1,5 @@
-"""template.yaml read as the local stack's only wiring: resources, functions, routes, queue and stream event sources."""
+"""template.yaml read as the local stack's only wiring: resources, functions, routes, queue and stream event sources,
+and schedules."""
 
 from __future__ import annotations
 
@@ -62,6 +63,20 @@ class StreamSource:
     bisect: bool
 
 
+@dataclass(frozen=True)
+class Schedule:
+    name: str  # the event's name in the template, e.g. "Hourly"
+    expression: str  # "rate(1 hour)" or "cron(...)"
+
+    @property
+    def seconds(self) -> int | None:
+        """The period of a rate() expression; None for cron(), which the local stack only fires on request."""
+        found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", self.expression.strip())
+        if not found:
+            return None
+        return int(found.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+
+
 @dataclass
 class Function:
     logical_id: str
@@ -72,6 +87,7 @@ class Function:
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
 
 
 class Template:
@@ -117,7 +133,7 @@ class Template:
                    **props.get("Environment", {}).get("Variables", {})}  # fmt: skip
             fn = Function(name, props["Handler"], int(props.get("Timeout", defaults.get("Timeout", 3))),
                           int(props.get("MemorySize", defaults.get("MemorySize", 128))), env)  # fmt: skip
-            for event in props.get("Events", {}).values():
+            for event_name, event in props.get("Events", {}).items():
                 p = event.get("Properties", {})
                 if event["Type"] == "HttpApi":
                     fn.routes.append(Route(p["Method"].upper(), p["Path"]))
@@ -129,6 +145,8 @@ class Template:
                     ))  # fmt: skip
                 elif event["Type"] == "DynamoDB" and self._evaluate(p.get("Enabled", True)) not in (False, "false"):
                     fn.streams.append(self._stream_source(p))
+                elif event["Type"] in ("Schedule", "ScheduleV2"):
+                    fn.schedules.append(Schedule(event_name, p.get("Schedule") or p["ScheduleExpression"]))
             out.append(fn)
         return out
 

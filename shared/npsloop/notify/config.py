@@ -63,9 +63,15 @@ class SurveysConfig(_Config):
     cooldown_days: float = Field(default=90, ge=0)  # one invitation per address and touchpoint in this many days
     touchpoint_cooldown_days: dict[str, float] = Field(default_factory=dict)  # touchpoint -> days, over the default
     link_days: int = Field(default=30, ge=1, le=365)  # how long the answer links work
+    # touchpoint -> days until the one reminder (0: none), over the template's SurveyReminderDays
+    touchpoint_reminder_days: dict[str, int] = Field(default_factory=dict)
 
     def cooldown(self, touchpoint: str | None) -> float:
         return self.touchpoint_cooldown_days.get(touchpoint or "", self.cooldown_days)
+
+    def reminder_days(self, touchpoint: str | None, default: int) -> int:
+        """Days after an invitation its reminder is due when nobody answered; 0: no reminder."""
+        return max(0, self.touchpoint_reminder_days.get(touchpoint or "", default))
 
 
 class NotifyConfig(_Config):

@@ -9,7 +9,8 @@ recent-responses feed for Zapier, and per-target rate buckets. One table, partit
 | `feed#all`                | `<time>#<response>`  | a recent response's flat payload and its events (`events`) |
 | `rate#<target hash>`      | `<unix second>`      | deliveries to one target in that second                 |
 
-Items that need not live for ever carry `expires_at` (the table's TTL attribute). A batch reads what it needs with
+An action that must not run twice claims its `done#` item first (`claim_<action>`: until when one container holds
+it). Items that need not live for ever carry `expires_at` (the table's TTL attribute). A batch reads what it needs with
 BatchGetItem and writes contact states and the feed with BatchWriteItem: a few calls per batch, not per response.
 `forget` deletes what concerns one address (`npsloop erase`); `done#` items hold only response ids and stay.
 """
@@ -61,6 +62,34 @@ class NotifyState(TableStore):
                              UpdateExpression="ADD actions :actions SET expires_at = :exp",
                              ExpressionAttributeValues={":actions": {"SS": list(actions)},
                                                         ":exp": {"N": str(int(time.time() + DONE_DAYS * 86400))}})
+
+    def claim(self, response_id: str, action: str, hold: timedelta, now: datetime | None = None) -> str:
+        """Take `action` for the response before doing it, so two containers cannot both do it: `claimed`, `done`
+        (it was done already) or `held` (another holds it now; try later). A claim lapses after `hold`, so a crash
+        between the claim and mark_done delays the action instead of losing it."""
+        now = now or datetime.now(UTC)
+        names = {"#claim": f"claim_{action}"}
+        try:
+            self.ddb.update_item(
+                TableName=self.table, Key=_key(f"done#{response_id}", "done"),
+                UpdateExpression="SET #claim = :until, expires_at = if_not_exists(expires_at, :exp)",
+                ConditionExpression="(attribute_not_exists(actions) OR NOT contains(actions, :action)) AND "
+                                    "(attribute_not_exists(#claim) OR #claim <= :now)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":until": {"S": (now + hold).isoformat()}, ":now": {"S": now.isoformat()},
+                                           ":action": {"S": action},
+                                           ":exp": {"N": str(int(now.timestamp() + DONE_DAYS * 86400))}},
+            )  # fmt: skip
+        except Exception as exc:
+            if not conditional_failed(exc):
+                raise
+            return "done" if action in self.done([response_id]).get(response_id, set()) else "held"
+        return "claimed"
+
+    def release(self, response_id: str, action: str) -> None:
+        """Give a claim back (the action failed and may be tried again at once)."""
+        self.ddb.update_item(TableName=self.table, Key=_key(f"done#{response_id}", "done"),
+                             UpdateExpression="REMOVE #claim", ExpressionAttributeNames={"#claim": f"claim_{action}"})
 
     # --- contacts -------------------------------------------------------------------------------------------
     def observe(self, answers: Sequence[tuple[str, str, str, datetime]]) -> list[Observed]:

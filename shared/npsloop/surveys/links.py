@@ -53,6 +53,16 @@ class Invitation(Recipient):
         return f"email:{self.survey_id}"
 
 
+class SurveyJob(Invitation):
+    """What the SurveyQueue carries: an invitation to mail, or (reminder) its one reminder."""
+
+    reminder: bool = False
+
+    @property
+    def invitation(self) -> Invitation:
+        return Invitation.model_validate(self.model_dump(exclude={"reminder"}))
+
+
 def answer_token(invitation: Invitation, key: str, ttl: timedelta) -> str:
     payload = invitation.model_dump(mode="json", exclude_none=True, exclude_defaults=True)  # short links
     return tokens.sign(payload, key, purpose=SURVEY_PURPOSE, ttl=ttl)

@@ -1,7 +1,8 @@
 """The survey invitation: German or English by the recipient's locale, HTML and plain text, eleven answer buttons
 0 to 10 that are plain links (no script, no image: they work in every common mail client, Outlook included, since
 each button is a table cell with a bgcolor and a styled link), labels at both ends, an unsubscribe link and the
-RFC 8058 `List-Unsubscribe` / `List-Unsubscribe-Post` headers."""
+RFC 8058 `List-Unsubscribe` / `List-Unsubscribe-Post` headers. The one reminder is the same message with its own
+subject and a first line saying so; its links carry the same invitation, so an answer updates the same response."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ TEMPLATES = {
         "low": "0 = not at all likely", "high": "10 = extremely likely",
         "hint": "One click on a number records your answer. You can add a comment on the next page.",
         "closing": "Thank you,\n{company}",
+        "reminder_subject": "Reminder: how likely are you to recommend {company}?",
+        "reminder_intro": "A few days ago we asked for your opinion. If you have a moment, one click is all it takes.",
     },
     "de": {
         "subject": "Wie wahrscheinlich empfehlen Sie {company} weiter?",
@@ -31,11 +34,15 @@ TEMPLATES = {
         "hint": "Ein Klick auf eine Zahl speichert Ihre Antwort. Auf der nächsten Seite können Sie einen Kommentar "
                 "hinzufügen.",
         "closing": "Vielen Dank\n{company}",
+        "reminder_subject": "Erinnerung: Wie wahrscheinlich empfehlen Sie {company} weiter?",
+        "reminder_intro": "Vor ein paar Tagen haben wir Sie um Ihre Meinung gebeten. Wenn Sie einen Moment Zeit haben: "
+                          "Ein Klick genügt.",
     },
 }  # fmt: skip
 
 
-def compose(invitation: Invitation, config: SurveysConfig, public_url: str, key: str) -> Mail:
+def compose(invitation: Invitation, config: SurveysConfig, public_url: str, key: str, *,
+            reminder: bool = False) -> Mail:  # fmt: skip
     lang = followup.language(invitation.locale)
     t, shared = TEMPLATES[lang], followup.TEMPLATES[lang]
     token = answer_token(invitation, key, timedelta(days=config.link_days))
@@ -44,8 +51,9 @@ def compose(invitation: Invitation, config: SurveysConfig, public_url: str, key:
     greeting = shared["greeting"].format(name=invitation.name) if invitation.name else shared["anonymous"]
     question = t["question"].format(company=config.company)
     closing = t["closing"].format(company=config.company)
+    intro = [t["reminder_intro"], ""] if reminder else []
 
-    text = "\n".join([greeting, "", question, f"({t['low']}, {t['high']})", "",
+    text = "\n".join([greeting, "", *intro, question, f"({t['low']}, {t['high']})", "",
                       *(f"{score}: {link}" for score, link in zip(SCORES, links, strict=True)), "", t["hint"], "",
                       closing, "", "--", shared["unsubscribe"].format(url=unsubscribe)])  # fmt: skip
 
@@ -60,10 +68,11 @@ def compose(invitation: Invitation, config: SurveysConfig, public_url: str, key:
              f'<tr>{cells}</tr><tr style="font:13px Arial,Helvetica,sans-serif;color:#4a4a4a">'
              f'<td colspan="6" align="left" style="padding-top:4px">{e(t["low"])}</td>'
              f'<td colspan="5" align="right" style="padding-top:4px">{e(t["high"])}</td></tr></table>')  # fmt: skip
-    body = (f'<p>{e(greeting)}</p><p style="font-size:18px;font-weight:bold">{e(question)}</p>{scale}'
+    first = f'<p>{e(t["reminder_intro"])}</p>' if reminder else ""
+    body = (f'<p>{e(greeting)}</p>{first}<p style="font-size:18px;font-weight:bold">{e(question)}</p>{scale}'
             f'<p style="color:#4a4a4a">{e(t["hint"])}</p><p>{e(closing).replace(chr(10), "<br>")}</p>'
             f'<hr><p style="font-size:small"><a href="{e(unsubscribe)}">{e(shared["unsubscribe_label"])}</a></p>')
     document = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head>'
                 f'<body style="font:16px Arial,Helvetica,sans-serif;color:#1a1a1a">{body}</body></html>')  # fmt: skip
-    return Mail((invitation.email,), t["subject"].format(company=config.company), text, document,
-                followup.unsubscribe_headers(unsubscribe))  # fmt: skip
+    subject = t["reminder_subject" if reminder else "subject"].format(company=config.company)
+    return Mail((invitation.email,), subject, text, document, followup.unsubscribe_headers(unsubscribe))

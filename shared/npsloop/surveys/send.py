@@ -45,16 +45,18 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"[:200]
 
 
-def contacts(select: str, contact_ids: list[str], ports: SendPorts, asked: str) -> dict[str, dict[str, Any]]:
-    """`select` (SELECT Id, ... FROM Contact) of these Contacts, by 15-character id (one query, split only by URI
-    length); empty when no org is configured. UpstreamUnavailableError (nothing queued) when Salesforce cannot be
-    asked."""
+def contacts(select: str, contact_ids: list[str], ports: SendPorts, asked: str,
+             emails: list[str] | None = None) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """`select` (SELECT Id, ... FROM Contact) of these Contacts and of those with these emails, by 15-character id
+    (one query, split only by URI length); empty when no org is configured. UpstreamUnavailableError (nothing
+    queued) when Salesforce cannot be asked."""
     ids = sorted({cid for c in contact_ids if (cid := salesforce_id(c, "003"))})
-    if not ids or ports.salesforce is None:
+    addresses = sorted({e.strip().lower() for e in emails or []})
+    if not (ids or addresses) or ports.salesforce is None:
         return {}
     try:
         api = ports.salesforce()
-        records = [r for soql in chunked_queries(select, {"Id": ids})
+        records = [r for soql in chunked_queries(select, {"Id": ids, "Email": addresses})
                    for r in api.query(soql)]  # fmt: skip
     except SalesforceError as exc:
         logger.warning("Salesforce Contact lookup failed; nothing queued", extra={"code": exc.code, "asked": asked})
@@ -63,11 +65,15 @@ def contacts(select: str, contact_ids: list[str], ports: SendPorts, asked: str) 
     return {r["Id"][:15]: r for r in records}
 
 
-def _salesforce_opted_out(contact_ids: list[str], ports: SendPorts) -> set[str]:
-    """The 15-character ids among the Contacts that have HasOptedOutOfEmail."""
-    found = contacts("SELECT Id, HasOptedOutOfEmail FROM Contact", contact_ids, ports,
-                     "whether the contacts opted out of email")  # fmt: skip
-    return {cid for cid, r in found.items() if r.get("HasOptedOutOfEmail")}
+def _salesforce_opted_out(recipients: list[Recipient], ports: SendPorts) -> tuple[set[str], set[str]]:
+    """The 15-character ids, and the lower-cased emails, of the Contacts with HasOptedOutOfEmail among those the
+    recipients name: by contact_id, or by email for a recipient given without a Contact id (any Contact with that
+    email)."""
+    found = contacts("SELECT Id, Email, HasOptedOutOfEmail FROM Contact", [r.contact_id for r in recipients
+                     if r.contact_id], ports, "whether the contacts opted out of email",
+                     [r.email for r in recipients if not salesforce_id(r.contact_id, "003")])  # fmt: skip
+    opted = [r for r in found.values() if r.get("HasOptedOutOfEmail")]
+    return {r["Id"][:15] for r in opted}, {(r.get("Email") or "").lower() for r in opted if r.get("Email")}
 
 
 def send(body: bytes, config: NotifyConfig, ports: SendPorts, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -99,13 +105,14 @@ def send_recipients(given: list[Any], config: NotifyConfig, ports: SendPorts, no
         except ValidationError as exc:
             results.append(_result(item.get("email") if isinstance(item, dict) else None, "invalid", _problem(exc)))
     opted_out = ports.optouts.opted_out(r.email for _, r in valid)
-    sf_opted_out = _salesforce_opted_out([r.contact_id for _, r in valid if r.contact_id], ports)
+    sf_opted_out, sf_opted_out_emails = _salesforce_opted_out([r for _, r in valid], ports)
     now = now or datetime.now(UTC)
     queued: list[Invitation] = []
     for index, r in valid:
         if r.email.lower() in opted_out:
             results[index] = _result(r.email, "opted_out", "on the opt-out list")
-        elif salesforce_id(r.contact_id, "003") in sf_opted_out:
+        elif (cid := salesforce_id(r.contact_id, "003")) in sf_opted_out or (
+                not cid and r.email.lower() in sf_opted_out_emails):
             results[index] = _result(r.email, "opted_out", "HasOptedOutOfEmail is set on the Salesforce Contact")
         else:
             fixed = survey_ids[index] if survey_ids else None
