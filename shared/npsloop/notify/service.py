@@ -77,7 +77,7 @@ def live(details: Sequence[Detail]) -> list[Detail]:
 
 def notify_batch(details: Sequence[Detail], config: NotifyConfig, ports: NotifyPorts) -> set[str]:
     """Returns the message ids that must come back (a retryable channel failed for them)."""
-    todo = live(details)
+    todo = [d for d in live(details) if d[1] != LINKED or _may_thank(d[2], config)]  # a link matters to the thank-you
     keys = [contact_key(e.response.email, e.response.contact_id) for _, _, e in todo]
     observed = iter(ports.state.observe([(key, e.response.response_id, e.category.value, e.period_time)
                                          for key, (_, kind, e) in zip(keys, todo, strict=True)
@@ -166,11 +166,13 @@ def _alert(item: Item, config: NotifyConfig, ports: NotifyPorts, facts: ContactF
 
 
 # --- the promoter thank-you ------------------------------------------------------------------------------------
+def _may_thank(event: LinkedEvent, config: NotifyConfig) -> bool:
+    return event.category is Category.PROMOTER and config.followup.enabled
+
+
 def _wants_followup(item: Item, config: NotifyConfig, ports: NotifyPorts) -> bool:
-    f = config.followup
     waits_for = LINKED if ports.salesforce is not None else SCORED  # with an org, the sync's lookup comes first
-    return (item.kind == waits_for and item.event.category is Category.PROMOTER and f.enabled
-            and ports.mailer is not None
+    return (item.kind == waits_for and _may_thank(item.event, config) and ports.mailer is not None
             and bool(config.token_key and ports.public_url and item.event.response.email and item.contact)
             and "followup" not in item.done)  # fmt: skip
 
