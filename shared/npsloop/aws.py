@@ -37,6 +37,18 @@ class TableStore:
     def ddb(self) -> Any:
         return self._ddb or client("dynamodb")
 
+    def batch_get(self, keys: list[dict[str, Any]], **read: Any) -> list[dict[str, Any]]:
+        """The items with these keys (BatchGetItem, a hundred a call, until nothing is left unprocessed), eventually
+        consistent unless `read` says ConsistentRead; `read` may also name a ProjectionExpression."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] | None = {self.table: {"Keys": keys[start : start + 100], **read}}
+            while request:
+                result = self.ddb.batch_get_item(RequestItems=request)
+                items += result["Responses"].get(self.table, [])
+                request = result.get("UnprocessedKeys") or None
+        return items
+
 
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError (None for anything else)."""

@@ -57,3 +57,19 @@ def test_an_index_of_the_whole_item_is_written_with_every_change_and_transaction
     assert units(meter, "all") == (4, 4)
     client.transact_write_items(TransactItems=[{"Put": {"TableName": "keys", "Item": {"id": {"S": "t"}}}}])
     assert units(meter, "keys") == (2, 0)  # no month: not in the index
+
+
+def test_the_meter_reads_whether_each_table_is_read_strongly_and_leaves_the_body_for_moto():
+    import io
+    import json
+
+    from npsloop_local.meter import _read_consistency
+
+    body = json.dumps({"RequestItems": {"a": {"Keys": [], "ConsistentRead": True}, "b": {"Keys": []}}}).encode()
+    environ = {"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+    assert _read_consistency(environ, "dynamodb.BatchGetItem") == {"a": True, "b": False}
+    assert environ["wsgi.input"].read() == body
+    query = json.dumps({"TableName": "t"}).encode()
+    environ = {"wsgi.input": io.BytesIO(query), "CONTENT_LENGTH": str(len(query))}
+    assert _read_consistency(environ, "dynamodb.Query") == {"t": False}
+    assert _read_consistency({}, "dynamodb.PutItem") == {}

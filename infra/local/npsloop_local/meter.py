@@ -3,7 +3,7 @@
 The moto process counts as it serves: every HTTP request by service and action, and from inside moto what an
 HTTP count cannot see: DynamoDB write and read units from the sizes of the items written and read (1 WRU per KB
 written, of the larger of the item before and after, twice in a transaction; the global secondary indexes' own
-writes; 1 RRU per 4 KB read strongly, as npsloop reads), EventBridge events in 64 KB chunks, the SQS messages
+writes; 1 RRU per 4 KB read strongly, half as much eventually), EventBridge events in 64 KB chunks, the SQS messages
 EventBridge delivers to its queue targets, and Firehose records with the bytes Firehose bills for them (each record
 rounded up to a multiple of 5 KB). DynamoDB Streams reads count as `request.dynamodbstreams.<Action>` (free when
 Lambda reads the stream it triggers from). The S3 objects moto's Firehose writes (one per record, where AWS writes
@@ -13,6 +13,7 @@ one per buffer) are not requests and are not counted. `GET /__npsloop/meter` ret
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import threading
@@ -75,10 +76,34 @@ def middleware(app: Callable[..., Iterable[bytes]], meter: Meter) -> Callable[..
                 meter.reset()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(meter.snapshot()).encode()]
-        meter.add(f"request.{request_name(environ)}")
-        return app(environ, start_response)
+        name = request_name(environ)
+        meter.add(f"request.{name}")
+        meter.local.consistent = _read_consistency(environ, name)
+        try:
+            return app(environ, start_response)
+        finally:
+            meter.local.consistent = {}
 
     return metered
+
+
+READS = {"dynamodb.GetItem", "dynamodb.BatchGetItem", "dynamodb.Query", "dynamodb.Scan"}
+
+
+def _read_consistency(environ: dict[str, Any], name: str) -> dict[str, bool]:
+    """For a DynamoDB read: whether each table it reads is read strongly (ConsistentRead), else eventually (half the
+    units). The body is read here and handed on unchanged."""
+    if name not in READS:
+        return {}
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    if name == "dynamodb.BatchGetItem":
+        return {table: bool(spec.get("ConsistentRead")) for table, spec in request.get("RequestItems", {}).items()}
+    return {request.get("TableName", ""): bool(request.get("ConsistentRead"))}
 
 
 def index_keys(index: Any, item: Any) -> tuple | None:
@@ -147,6 +172,8 @@ def install(meter: Meter) -> None:
             result = method(self, table_name, *args, **kwargs)
             items = result[0] if isinstance(result, tuple) else [result]
             rru = max(1, math.ceil(sum(i.size() for i in items if i is not None) / 4096))
+            if not getattr(meter.local, "consistent", {}).get(table_name, True):
+                rru /= 2  # an eventually consistent read: half a unit per 4 KB
             meter.add("dynamodb.RRU", rru)
             meter.add(f"dynamodb.RRU.{table_name}", rru)
             return result

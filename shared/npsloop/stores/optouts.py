@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from npsloop.aws import TableStore
 
-BATCH_GET_MAX = 100
 
 
 def address_hash(address: str) -> str:
@@ -41,14 +39,5 @@ class OptOutStore(TableStore):
     def opted_out(self, addresses: Iterable[str]) -> set[str]:
         """The lower-cased addresses among `addresses` that are on the list (batched reads)."""
         by_hash = {address_hash(a): a.strip().lower() for a in addresses}
-        found: set[str] = set()
-        hashes = list(by_hash)
-        for start in range(0, len(hashes), BATCH_GET_MAX):
-            request: dict[str, Any] | None = {self.table: {
-                "Keys": [{"address_hash": {"S": h}} for h in hashes[start : start + BATCH_GET_MAX]],
-                "ProjectionExpression": "address_hash"}}  # fmt: skip
-            while request:
-                result = self.ddb.batch_get_item(RequestItems=request)
-                found |= {by_hash[i["address_hash"]["S"]] for i in result["Responses"].get(self.table, [])}
-                request = result.get("UnprocessedKeys") or None
-        return found
+        items = self.batch_get([{"address_hash": {"S": h}} for h in by_hash], ProjectionExpression="address_hash")
+        return {by_hash[i["address_hash"]["S"]] for i in items}

@@ -45,15 +45,7 @@ class ScoredResponses(TableStore):
 
     def _items(self, response_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The table's items of these responses (BatchGetItem, a hundred a call), by response id."""
-        out: dict[str, dict[str, Any]] = {}
-        for first in range(0, len(response_ids), 100):
-            request: dict[str, Any] | None = {self.table: {"Keys": [{"response_id": {"S": rid}}
-                                                                    for rid in response_ids[first : first + 100]]}}
-            while request:
-                result = self.ddb.batch_get_item(RequestItems=request)
-                out.update((i["response_id"]["S"], i) for i in result["Responses"].get(self.table, []))
-                request = result.get("UnprocessedKeys") or None
-        return out
+        return {i["response_id"]["S"]: i for i in self.batch_get([{"response_id": {"S": rid}} for rid in response_ids])}
 
     def rows(self, months: list[str], first_at: str, last_at: str, *, newest_first: bool = False,
              page_size: int = 500) -> Iterator[ScoredRow]:  # fmt: skip
