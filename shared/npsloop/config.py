@@ -102,7 +102,7 @@ class NotifySettings(_Settings):
 class HooksApiSettings(_Settings):
     api_keys_table: str
     hooks_table: str
-    notify_table: str
+    responses_table: str  # recent responses (GET /responses) from its ByMonth index
     allow_loopback_targets: bool = False  # only the local stack sets it (`npsloop local --allow-loopback-targets`)
 
 

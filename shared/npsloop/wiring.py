@@ -211,13 +211,13 @@ def _notify_stores() -> tuple[NotifyState, HookStore, Queue, OptOutStore]:
 
 
 @cache
-def hooks_api() -> tuple[HooksApiSettings, ApiKeyStore, HookStore, NotifyState]:
+def hooks_api() -> tuple[HooksApiSettings, ApiKeyStore, HookStore, ScoredResponses]:
     from npsloop.apikeys import ApiKeyStore
     from npsloop.hooks.store import HookStore
-    from npsloop.stores.notify_state import NotifyState
+    from npsloop.stores.scored import ScoredResponses
 
     s = settings(HooksApiSettings)
-    return s, ApiKeyStore(s.api_keys_table), HookStore(s.hooks_table), NotifyState(s.notify_table)
+    return s, ApiKeyStore(s.api_keys_table), HookStore(s.hooks_table), ScoredResponses(s.responses_table)
 
 
 @cache

@@ -119,22 +119,28 @@ def test_bad_bodies_and_events_are_4xx(stack, context, key):
     assert (status, body["field"]) == (422, "event")
 
 
-def test_me_names_the_key_and_responses_are_newest_first(stack, context, key):
+def test_me_names_the_key_and_recent_responses_come_newest_first_from_the_responses_table(stack, context, key):
     assert call(context, "GET", "/me", key=key)[1]["label"] == "npsloop (zapier)"
     from datetime import UTC, datetime, timedelta
 
-    state = NotifyState(stack.names.refs["NotifyTable"], stack.client("dynamodb"))
-    now = datetime.now(UTC)
-    state.add_to_feed(
-        (["response.created", "response.detractor"], now + timedelta(minutes=i), {**SAMPLE, "id": f"generic:{i}"})
-        for i in range(3)
-    )
+    from npsloop.models import CanonicalResponse
+    from npsloop.stores.responses import ResponseStore
+
+    store = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    now = datetime.now(UTC) - timedelta(hours=1)
+    for i, score in enumerate([2, 9, 3, 4]):
+        response = CanonicalResponse(response_id=f"generic:{i}", source="generic", score=score,
+                                     email=f"p{i}@example.com", responded_at=now + timedelta(minutes=i))  # fmt: skip
+        store.create(response, received_at=now + timedelta(minutes=i), historical=i == 3)  # an import: not news
     status, items = call(context, "GET", "/responses", key=key, query="event=response.detractor")
-    assert status == 200 and [i["id"] for i in items] == ["generic:2", "generic:1", "generic:0"]
-    assert items[0]["event"] == "response.detractor"
-    assert call(context, "GET", "/responses", key=key, query="event=response.promoter")[1] == []
-    sample = call(context, "GET", "/responses", key=key, query="event=response.promoter&sample=1")[1]
-    assert sample[0]["event"] == "response.promoter" and sample[0]["id"]
+    assert status == 200 and [i["id"] for i in items] == ["generic:2", "generic:0"]
+    assert items[0]["event"] == "response.detractor" and items[0]["score"] == 3 and items[0]["category"] == "detractor"
+    assert set(items[0]) >= set(SAMPLE)  # the same fields a hook delivers
+    assert [i["id"] for i in call(context, "GET", "/responses", key=key, query="event=response.created&limit=2")[1]
+            ] == ["generic:2", "generic:1"]  # fmt: skip
+    assert call(context, "GET", "/responses", key=key, query="event=response.passive")[1] == []
+    sample = call(context, "GET", "/responses", key=key, query="event=response.passive&sample=1")[1]
+    assert sample[0]["event"] == "response.passive" and sample[0]["id"]
 
 
 # --- delivery -------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Where an address can be, and what happens there:
   content hash are removed; the counting (ledgers, category, period, themes, Salesforce ids) stays, so aggregates
   are unchanged and a redelivery of that response is not stored again.
 - Notify table (the contact's items and the survey cooldowns and planned reminders by the address's hash; the
-  Zapier feed): deleted.
+  Zapier reads its recent responses from the Responses table): deleted.
 - raw archive in S3 (every version of every object under `raw/` and `unauthenticated/`, rejected and unparsable
   deliveries too; an object holds many deliveries, one JSON line each, as Firehose batched them; each line is
   searched as bytes, its body decoded, the address also percent- and JSON-escaped): an object whose current version
@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 
 from tqdm import tqdm
 
-from npsloop.hooks import EVENTS
 from npsloop.models import iso
 from npsloop.salesforce.client import SalesforceClient, SalesforceError
 from npsloop.salesforce.erase import SalesforceErasure
@@ -111,7 +110,7 @@ def erase(target: Target, email: str, *, salesforce: bool = True, api: Salesforc
         responses.erase(response_id, at=at)
     report.responses = ids
     notify_table, ddb = target.physical("NotifyTable"), target.client("dynamodb")
-    report.notify_items = (NotifyState(notify_table, ddb).forget(needle, EVENTS)
+    report.notify_items = (NotifyState(notify_table, ddb).forget(needle)
                            + SurveyLedger(notify_table, ddb).forget(needle))  # fmt: skip
     archive = ArchiveBucket(target.physical("ArchiveBucket"), target.client("s3"))
     report.archive_searched, found = search_archive(archive, needle, progress)

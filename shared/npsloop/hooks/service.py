@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from npsloop.aggregation import month_window
 from npsloop.errors import MalformedPayloadError, NpsloopError, UnprocessableError
 from npsloop.hooks import EVENTS, targets
 from npsloop.hooks.delivery import DeliveryMessage, Outcome, Result, Sender, deliver, post
-from npsloop.hooks.payload import SAMPLE
+from npsloop.hooks.payload import SAMPLE, events_for, flat
 from npsloop.hooks.store import HookStore, Subscription
+from npsloop.models import ScoredEvent
 from npsloop.notify.config import HooksConfig
 from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.queue import Queue
+from npsloop.stores.scored import ScoredResponses
 
 logger = Logger(child=True)
+RECENT_SCAN = 300  # the newest responses a read of recent ones looks through for one event (three index pages)
 
 
 class NoSuchHookError(NpsloopError):
@@ -50,13 +55,26 @@ def unsubscribe(sub_id: str, hooks: HookStore) -> None:
     logger.info("hook unsubscribed", extra={"subscription": sub_id})
 
 
-def recent(event: str | None, state: NotifyState, limit: int = 50, *, sample_when_empty: bool = False) -> list:
-    """Recent responses for an event, newest first, each with a stable `id` (Zapier's performList and polling)."""
+def recent(event: str | None, scored: ScoredResponses, limit: int = 50, *, sample_when_empty: bool = False,
+           now: datetime | None = None) -> list:  # fmt: skip
+    """Recent live responses for an event, newest first by the time they count at, each with a stable `id` (Zapier's
+    performList samples and polling): read from the Responses table's ByMonth index (this month and the last),
+    looking through at most RECENT_SCAN responses, so no response costs a feed write."""
     kind = check_event(event or "response.created")
-    items = state.feed(kind, limit)
-    if not items and sample_when_empty:
+    months = month_window(now or datetime.now(UTC), 2)
+    out: list[dict[str, Any]] = []
+    for seen, row in enumerate(scored.rows(months, "0", "9", newest_first=True, page_size=100)):
+        if seen == RECENT_SCAN or len(out) == limit:
+            break
+        if row.historical:
+            continue
+        detail = ScoredEvent(revision=row.revision, received_at=row.received_at, response=row.response,
+                             category=row.category, themes=list(row.themes), sentiment=row.sentiment)  # fmt: skip
+        if kind in events_for(detail):
+            out.append({**flat(detail), "event": kind})
+    if not out and sample_when_empty:
         return [{**SAMPLE, "event": kind}]
-    return items
+    return out
 
 
 def deliver_batch(records: Sequence[Mapping[str, Any]], *, hooks: HookStore, state: NotifyState,

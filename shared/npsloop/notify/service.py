@@ -1,6 +1,6 @@
-"""notify's work per SQS batch: the Zapier feed and hook fan-out, routed alerts, and the promoter thank-you.
+"""notify's work per SQS batch: hook fan-out, routed alerts, and the promoter thank-you.
 
-ResponseScored brings the feed, fan-out and alerts. The thank-you waits for ResponseLinked when an org is
+ResponseScored brings fan-out and alerts. The thank-you waits for ResponseLinked when an org is
 configured: the sync's own Contact lookup learned HasOptedOutOfEmail and consent, so the email costs Salesforce no
 call of its own (without an org it goes out on ResponseScored).
 
@@ -86,7 +86,6 @@ def notify_batch(details: Sequence[Detail], config: NotifyConfig, ports: NotifyP
     items = [Item(mid, kind, e, key, next(observed).previous if key and kind != LINKED else None,
                   done.get(e.response.response_id, set())) for key, (mid, kind, e) in zip(keys, todo, strict=True)]
     scored = [i for i in items if i.kind != LINKED]
-    ports.state.add_to_feed((events_for(i.event), i.event.period_time, flat(i.event, i.previous)) for i in scored)
     facts = _owner_facts(scored, config, ports)
     opted_out = ports.optouts.opted_out(i.event.response.email for i in items if _wants_followup(i, config, ports)
                                         and i.event.response.email)  # fmt: skip
@@ -105,9 +104,9 @@ def notify_batch(details: Sequence[Detail], config: NotifyConfig, ports: NotifyP
     return failed
 
 
-# --- Zapier: the feed behind GET /responses, and one queued delivery per subscription and event ----------------
+# --- Zapier: one queued delivery per subscription and event -----------------------------------------------------
 def _fan_out(item: Item, ports: NotifyPorts) -> None:
-    """One queued delivery per subscription and event (the batch already added the response to the feed)."""
+    """One queued delivery per subscription and event."""
     todo = [k for k in events_for(item.event) if f"hook:{k}" not in item.done]
     subs = ports.hooks.for_events(todo) if todo else []
     if not subs:

@@ -1,24 +1,23 @@
-"""The Notify table: what notify already did per response, each contact's last category and last thank-you, the
-recent-responses feed for Zapier, and per-target rate buckets. One table, partitioned by what a key starts with:
+"""The Notify table: what notify already did per response, each contact's last category and last thank-you, and
+per-target rate buckets. One table, partitioned by what a key starts with:
 
 | pk                        | sk                   | what                                                    |
 |---------------------------|----------------------|---------------------------------------------------------|
 | `done#<response id>`      | `done`               | `actions`: alerts, follow-up, hook fan-outs already done |
 | `contact#<contact key>`   | `state`              | last category, its response, the category before it     |
 | `contact#<contact key>`   | `followup`           | when the last thank-you went out (the cooldown)         |
-| `feed#all`                | `<time>#<response>`  | a recent response's flat payload and its events (`events`) |
 | `rate#<target hash>`      | `<unix second>`      | deliveries to one target in that second                 |
 
 An action that must not run twice claims its `done#` item first (`claim_<action>`: until when one container holds
 it). Items that need not live for ever carry `expires_at` (the table's TTL attribute). A batch reads what it needs with
-BatchGetItem and writes contact states and the feed with BatchWriteItem: a few calls per batch, not per response.
-`forget` deletes what concerns one address (`npsloop erase`); `done#` items hold only response ids and stay.
+BatchGetItem and writes contact states with BatchWriteItem: a few calls per batch, not per response. (Zapier's
+recent responses are read from the Responses table's ByMonth index: no response costs a feed write.) `forget`
+deletes what concerns one address (`npsloop erase`); `done#` items hold only response ids and stay.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,10 +27,6 @@ from typing import Any
 from npsloop.aws import TableStore, conditional_failed
 
 DONE_DAYS = 30
-FEED_DAYS = 30
-FEED_MAX = 100
-FEED = "feed#all"
-FEED_SCAN = 300  # newest responses a feed read looks through for one event (a page of about 200 KB)
 
 
 def contact_key(email: str | None, contact_id: str | None) -> str | None:
@@ -139,46 +134,14 @@ class NotifyState(TableStore):
             if not conditional_failed(exc):
                 raise
 
-    # --- the feed of recent responses, per event --------------------------------------------------------------
-    def add_to_feed(self, entries: Iterable[tuple[list[str], datetime, dict[str, Any]]]) -> None:
-        """Add each (events, time, flat payload) to the feed: one item per response, naming its events."""
-        expires = {"N": str(int(time.time() + FEED_DAYS * 86400))}
-        self._put_many([{"pk": {"S": FEED}, "sk": {"S": f"{at.isoformat()}#{payload['id']}"},
-                         "payload": {"S": json.dumps(payload)}, "events": {"SS": sorted(events)}, "expires_at": expires}
-                        for events, at, payload in entries])  # fmt: skip
-
-    def feed(self, event: str, limit: int = FEED_MAX) -> list[dict[str, Any]]:
-        """The newest `limit` payloads for `event`, newest first (among the newest FEED_SCAN responses); expired items
-        are skipped."""
-        limit, now = min(limit, FEED_MAX), time.time()
-        request: dict[str, Any] = {
-            "TableName": self.table, "KeyConditionExpression": "pk = :pk", "ScanIndexForward": False,
-            "Limit": FEED_SCAN, "FilterExpression": "contains(events, :e) AND expires_at > :now",
-            "ExpressionAttributeValues": {":pk": {"S": FEED}, ":e": {"S": event}, ":now": {"N": str(int(now))}},
-        }  # fmt: skip
-        result = self.ddb.query(**request)
-        out = [{**json.loads(i["payload"]["S"]), "event": event} for i in result.get("Items", [])]
-        return out[:limit]
-
     # --- erasure -----------------------------------------------------------------------------------------------
-    def forget(self, email: str, events: Iterable[str] = ()) -> int:
+    def forget(self, email: str) -> int:
         """Delete what this table holds about an address: the contact's state and thank-you cooldown (keyed by its
-        hash) and every feed entry whose payload names it (also in the one-partition-per-event feeds of before:
-        `events`). Returns how many items went."""
-        keys = [_key(f"contact#{contact_key(email, None)}", sk) for sk in ("state", "followup")]
-        needle = email.strip().lower()
-        for partition in (FEED, *(f"feed#{event}" for event in events)):
-            request: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                                       "ExpressionAttributeValues": {":pk": {"S": partition}}}  # fmt: skip
-            while True:
-                page = self.ddb.query(**request)
-                keys += [_key(i["pk"]["S"], i["sk"]["S"]) for i in page["Items"] if needle in i["payload"]["S"].lower()]
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        hash). Returns how many items went."""
         gone = 0
-        for key in keys:
-            old = self.ddb.delete_item(TableName=self.table, Key=key, ReturnValues="ALL_OLD")
+        for sk in ("state", "followup"):
+            old = self.ddb.delete_item(TableName=self.table, Key=_key(f"contact#{contact_key(email, None)}", sk),
+                                       ReturnValues="ALL_OLD")  # fmt: skip
             gone += 1 if old.get("Attributes") else 0
         return gone
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from npsloop.aws import TableStore
 
 
-
 def address_hash(address: str) -> str:
     """SHA-256 of the trimmed, lower-cased address: the table's key, and safe to log."""
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()

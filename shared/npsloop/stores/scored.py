@@ -24,6 +24,9 @@ class ScoredRow:
     period_at: str
     themes: tuple[str, ...]
     sentiment: str | None
+    revision: int = 1
+    received_at: str = ""
+    historical: bool = False
 
 
 class ScoredResponses(TableStore):
@@ -68,4 +71,7 @@ def _row(item: dict[str, Any]) -> ScoredRow:
         period_at=item["period_at"]["S"],
         themes=tuple(t["S"] for t in item.get("themes", {}).get("L", [])),
         sentiment=sentiment,
+        revision=int(item["revision"]["N"]),
+        received_at=item["received_at"]["S"],
+        historical=item.get("historical", {}).get("BOOL", False),
     )
