@@ -92,6 +92,29 @@ def _settings_and_ports(factory: str) -> Callable[[], None]:
     return setup
 
 
+def _surveys_api() -> None:
+    from npsloop import wiring
+
+    _, keys, _, ports, _ = wiring.surveys_api()  # reads the secret
+    clients(keys, ports)  # the key, each recipient's opt-out and claim, the queue of invitations
+
+
+def _answer_survey() -> None:
+    from npsloop import wiring
+
+    s, ports = wiring.answer_survey()
+    wiring.secret(s.secret_arn)
+    clients(ports.ledger, ports.clicks)  # a click (GET) is noted and held; a comment (POST) follows on a warm one
+
+
+def _record_click() -> None:
+    from npsloop import wiring
+
+    s, ports = wiring.answer_survey()
+    wiring.secret(s.secret_arn)
+    clients(ports)  # the ledger's clicks, then the answer recorded: archive, response store, bus
+
+
 def _baseline() -> None:
     import boto3
 
@@ -109,6 +132,10 @@ SETUP: dict[str, Callable[[], None]] = {
     "unsubscribe": _with_secret("unsubscribe"),
     "email_feedback": _settings_and_ports("email_feedback"),
     "reports_api": _settings_and_ports("reports"),
+    "surveys_api": _surveys_api,
+    "send_survey": _settings_and_ports("send_survey"),  # reads the secret (the sender); SES and both stores
+    "answer_survey": _answer_survey,
+    "record_click": _record_click,
 }
 
 
