@@ -142,3 +142,21 @@ def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_an_aws_client_loads_its_own_model_without_listing_every_service():
+    """npsloop.aws's loader checks only the named service's directory; an unknown service fails as botocore's own
+    loader makes it fail, naming the services it knows."""
+    code = ("import os; from botocore.exceptions import UnknownServiceError; from npsloop.aws import client, _session; "
+            "listed = []; real = os.listdir; os.listdir = lambda p='.': listed.append(p) or real(p); "
+            "client('dynamodb'); client('sqs'); os.listdir = real; "
+            "loader = _session()._session.get_component('data_loader'); "
+            "assert not any(k[0] == 'list_available_services' for k in loader._cache), loader._cache.keys(); "
+            "assert len(listed) < 10, listed\n"
+            "try:\n    client('no-such-service')\nexcept UnknownServiceError as exc:\n"
+            "    assert 'dynamodb' in str(exc) and 'sqs' in str(exc), str(exc)[:300]\n"
+            "else:\n    raise AssertionError")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
