@@ -60,7 +60,8 @@ def test_every_handler_imports_with_only_its_template_environment():
 
 
 # What a handler's import must leave to its first invocation (README, "Cold start"): the AWS SDK beyond botocore's
-# bare package (Powertools imports it for its user agent), the parameters utility, Comprehend, every source adapter.
+# bare package (Powertools imports it for its user agent; boto3 is never imported, npsloop.aws uses botocore), the
+# Powertools parameters utility (not used: npsloop.aws reads and caches), Comprehend, every source adapter.
 NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
                    "aws_lambda_powertools.utilities.parameters", "npsloop.analysis.comprehend",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
@@ -135,10 +136,12 @@ def test_every_handler_imports_from_the_sam_build_artefact_in_a_bare_python312()
 
 
 def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
-    """npsloop.aws.client keeps botocore's parsed models out of later collections and leaves the collector on."""
-    code = ("import gc; from npsloop.aws import client; gc.disable(); client('sqs'); assert not gc.isenabled(); "
+    """npsloop.aws.client keeps botocore's parsed models out of later collections and leaves the collector on; it
+    makes clients without boto3."""
+    code = ("import gc, sys; from npsloop.aws import client; gc.disable(); client('sqs'); assert not gc.isenabled(); "
             "gc.enable(); before = gc.get_freeze_count(); client('events'); after = gc.get_freeze_count(); "
-            "assert gc.isenabled() and after > before > 0, (before, after)")  # fmt: skip
+            "assert gc.isenabled() and after > before > 0, (before, after); "
+            "assert 'boto3' not in sys.modules and 's3transfer' not in sys.modules, 'made by botocore'")  # fmt: skip
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
@@ -151,7 +154,7 @@ def test_an_aws_client_loads_its_own_model_without_listing_every_service():
     code = ("import os; from botocore.exceptions import UnknownServiceError; from npsloop.aws import client, _session; "
             "listed = []; real = os.listdir; os.listdir = lambda p='.': listed.append(p) or real(p); "
             "client('dynamodb'); client('sqs'); os.listdir = real; "
-            "loader = _session()._session.get_component('data_loader'); "
+            "loader = _session().get_component('data_loader'); "
             "assert not any(k[0] == 'list_available_services' for k in loader._cache), loader._cache.keys(); "
             "assert len(listed) < 10, listed\n"
             "try:\n    client('no-such-service')\nexcept UnknownServiceError as exc:\n"
