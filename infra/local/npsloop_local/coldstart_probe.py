@@ -98,6 +98,8 @@ def _surveys_api() -> None:
 
     _, keys, _, ports, _ = wiring.surveys_api()  # reads the secret
     clients(keys, ports)  # the key, each recipient's opt-out and claim, the queue of invitations
+    if ports.salesforce:  # with an org: recipients' Contacts are asked for HasOptedOutOfEmail (session and a query)
+        ports.salesforce().query("SELECT Id, HasOptedOutOfEmail FROM Contact LIMIT 1")
 
 
 def _answer_survey() -> None:
