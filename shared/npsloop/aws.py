@@ -34,11 +34,23 @@ def client(service: str) -> Any:
 @cache
 def _session() -> Any:
     """The container's one botocore session, its loader checking only the service a client is made for
-    (`KnownServices`). Imported here so a handler that never calls AWS on a path does not pay for it at import."""
+    (`KnownServices`) and parsing models into plain dicts. Imported here so a handler that never calls AWS on a path
+    does not pay for it at import."""
     import botocore.loaders
     import botocore.session
 
+    class FileLoader(botocore.loaders.JSONFileLoader):
+        def _load_file(self, full_path: str, open_method: Any) -> Any:
+            """As botocore's, but into plain dicts (as ordered): its OrderedDict hook nearly doubles the parse of the
+            models a first client reads (endpoints.json is 1.2 MB, S3's model 1.4 MB): 10 to 20 ms."""
+            if not os.path.isfile(full_path):
+                return None
+            with open_method(full_path, "rb") as fp:
+                return json.loads(fp.read().decode("utf-8"))
+
     class Loader(botocore.loaders.Loader):
+        FILE_LOADER_CLASS = FileLoader
+
         def list_available_services(self, type_name: str) -> KnownServices:
             return KnownServices(self, type_name, super().list_available_services)
 

@@ -149,14 +149,16 @@ def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
 
 
 def test_an_aws_client_loads_its_own_model_without_listing_every_service():
-    """npsloop.aws's loader checks only the named service's directory; an unknown service fails as botocore's own
-    loader makes it fail, naming the services it knows."""
+    """npsloop.aws's loader checks only the named service's directory and parses models into plain dicts; an
+    unknown service fails as botocore's own loader makes it fail, naming the services it knows."""
     code = ("import os; from botocore.exceptions import UnknownServiceError; from npsloop.aws import client, _session; "
             "listed = []; real = os.listdir; os.listdir = lambda p='.': listed.append(p) or real(p); "
             "client('dynamodb'); client('sqs'); os.listdir = real; "
             "loader = _session().get_component('data_loader'); "
             "assert not any(k[0] == 'list_available_services' for k in loader._cache), loader._cache.keys(); "
-            "assert len(listed) < 10, listed\n"
+            "assert len(listed) < 10, listed; "
+            "model = loader.load_service_model('sqs', 'service-2'); "
+            "assert type(model) is dict and type(model['operations']['SendMessage']) is dict\n"
             "try:\n    client('no-such-service')\nexcept UnknownServiceError as exc:\n"
             "    assert 'dynamodb' in str(exc) and 'sqs' in str(exc), str(exc)[:300]\n"
             "else:\n    raise AssertionError")  # fmt: skip
