@@ -135,6 +135,14 @@ def test_every_handler_imports_from_the_sam_build_artefact_in_a_bare_python312()
     assert len(checked) == len(Template().functions()) >= 10
 
 
+def _run_with_aws_environment(code: str) -> None:
+    """`code` in a fresh interpreter with the layer on its path and an AWS region, no AWS configuration files."""
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
     """npsloop.aws.client keeps botocore's parsed models out of later collections and leaves the collector on; it
     makes clients without boto3."""
@@ -142,10 +150,7 @@ def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
             "gc.enable(); before = gc.get_freeze_count(); client('events'); after = gc.get_freeze_count(); "
             "assert gc.isenabled() and after > before > 0, (before, after); "
             "assert 'boto3' not in sys.modules and 's3transfer' not in sys.modules, 'made by botocore'")  # fmt: skip
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    _run_with_aws_environment(code)
 
 
 def test_an_aws_client_loads_its_own_model_without_listing_every_service():
@@ -162,7 +167,4 @@ def test_an_aws_client_loads_its_own_model_without_listing_every_service():
             "try:\n    client('no-such-service')\nexcept UnknownServiceError as exc:\n"
             "    assert 'dynamodb' in str(exc) and 'sqs' in str(exc), str(exc)[:300]\n"
             "else:\n    raise AssertionError")  # fmt: skip
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    _run_with_aws_environment(code)
