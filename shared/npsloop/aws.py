@@ -1,15 +1,22 @@
-"""AWS clients, created on first use and kept for the life of the container (never at import time)."""
+"""AWS clients, created on first use and kept for the life of the container (never at import time), and the
+container's cached reads of secrets and parameters."""
 
 from __future__ import annotations
 
 import gc
+import json
+import os
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 
 @cache
 def client(service: str) -> Any:
-    """One boto3 client per service and container; boto3 honours AWS_ENDPOINT_URL (the local stack sets it).
+    """One client per service and container, made by botocore as boto3.client would make it (the same class, the
+    same environment: region, credentials, AWS_ENDPOINT_URL, which the local stack sets) without importing boto3,
+    whose import (s3transfer among it) costs 15 to 20 ms and which nothing here uses.
 
     botocore parses the service's model into tens of thousands of dicts that live as long as the container: the
     collector is paused while it does (each pass would walk them all) and they are frozen after, out of every later
@@ -17,13 +24,62 @@ def client(service: str) -> Any:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        import boto3  # imported here so a handler that never calls AWS on a path does not pay for it at import
-
-        return boto3.client(service)
+        return _session().create_client(service)
     finally:
         if collecting:
             gc.enable()
         gc.freeze()
+
+
+@cache
+def _session() -> Any:
+    """The container's one botocore session, its loader checking only the service a client is made for
+    (`KnownServices`) and parsing models into plain dicts. Imported here so a handler that never calls AWS on a path
+    does not pay for it at import."""
+    import botocore.loaders
+    import botocore.session
+
+    class FileLoader(botocore.loaders.JSONFileLoader):
+        def _load_file(self, full_path: str, open_method: Any) -> Any:
+            """As botocore's, but into plain dicts (as ordered): its OrderedDict hook nearly doubles the parse of the
+            models a first client reads (endpoints.json is 1.2 MB, S3's model 1.4 MB): 10 to 20 ms."""
+            if not os.path.isfile(full_path):
+                return None
+            with open_method(full_path, "rb") as fp:
+                return json.loads(fp.read().decode("utf-8"))
+
+    class Loader(botocore.loaders.Loader):
+        FILE_LOADER_CLASS = FileLoader
+
+        def list_available_services(self, type_name: str) -> KnownServices:
+            return KnownServices(self, type_name, super().list_available_services)
+
+    core = botocore.session.get_session()
+    paths = core.get_config_variable("data_path")  # AWS_DATA_PATH, read as botocore.loaders.create_loader does
+    extra = [os.path.expanduser(os.path.expandvars(p)) for p in paths.split(os.pathsep)] if paths is not None else None
+    core.register_component("data_loader", Loader(extra_search_paths=extra))
+    return core
+
+
+class KnownServices:
+    """What botocore's Loader.list_available_services(type_name) returns here. botocore asks it once per model type
+    before it loads a service's model, only to check the service exists, and lists every service to answer: about
+    400 directories, 8 to 10 ms per type, two types (model, endpoint rules) on a first client. `name in` this
+    checks that service's directory alone; iterating it (the error's list of known services) is the full listing."""
+
+    def __init__(self, loader: Any, type_name: str, listing: Any):
+        self.loader, self.type_name, self.listing = loader, type_name, listing
+
+    def __contains__(self, service: object) -> bool:
+        from botocore.exceptions import DataNotFoundError
+
+        try:
+            return bool(self.loader.list_api_versions(service, self.type_name))  # cached: the model's version next
+        except DataNotFoundError:
+            return False
+
+    def __iter__(self) -> Any:
+        return iter(self.listing(self.type_name))
 
 
 class TableStore:
@@ -60,17 +116,32 @@ def conditional_failed(exc: BaseException) -> bool:
     return error_code(exc) == "ConditionalCheckFailedException"
 
 
-_PROVIDERS = {"secrets": ("SecretsProvider", "secretsmanager"), "ssm": ("SSMProvider", "ssm")}
+def secret_json(secret_id: str, max_age: float) -> Any:
+    """A Secrets Manager secret's JSON value, read at most once per `max_age` seconds per container (so a rotated
+    value is picked up without a deploy); the same object is handed out until then. Not JSON: ValueError."""
+
+    def read() -> Any:
+        value = client("secretsmanager").get_secret_value(SecretId=secret_id)
+        return json.loads(value["SecretString"] if "SecretString" in value else value["SecretBinary"])
+
+    return _cached(("secretsmanager", secret_id), max_age, read)
 
 
-def parameters(kind: str) -> Any:
-    """Powertools' parameters utility, its default `kind` provider ("secrets" or "ssm") made on our cached client:
-    one boto3 session per container instead of one more per provider (each costs about 50 ms of cold start)."""
-    provider, service = _PROVIDERS[kind]
-    made = client(service)  # first, so that boto3 is imported with the collector paused
-    from aws_lambda_powertools.utilities import parameters
-    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+def parameter(name: str, max_age: float) -> str:
+    """An SSM parameter's value, read at most once per `max_age` seconds per container."""
+    return _cached(("ssm", name), max_age, lambda: client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
-    if kind not in DEFAULT_PROVIDERS:  # parameters.clear_caches() empties it; the next call makes it again
-        DEFAULT_PROVIDERS[kind] = getattr(parameters, provider)(boto3_client=made)
-    return parameters
+
+_read: dict[tuple[str, str], tuple[float, Any]] = {}
+
+
+def _cached(key: tuple[str, str], max_age: float, read: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    if key not in _read or _read[key][0] <= now:
+        _read[key] = (now + max_age, read())
+    return _read[key][1]
+
+
+def clear_cache() -> None:
+    """Forget what secret_json and parameter read (tests and tools that change them)."""
+    _read.clear()

@@ -94,8 +94,6 @@ def load_mapping(parameter_name: str | None) -> MappingDocument:
     """The document from its SSM parameter, cached for a few minutes per container; none configured is empty."""
     if not parameter_name:
         return MappingDocument()
-    from npsloop.aws import parameters as utility
+    from npsloop.aws import parameter
 
-    parameters = utility("ssm")
-
-    return parse_mapping(parameters.get_parameter(parameter_name, max_age=CACHE_SECONDS))
+    return parse_mapping(parameter(parameter_name, CACHE_SECONDS))

@@ -41,10 +41,15 @@ def iso(value: datetime) -> str:
     return utc(value).isoformat().replace("+00:00", "Z")
 
 
+# The models below are built on first use (defer_build), not at import: most functions import this module for a
+# type and validate none of them, or one (README, "Cold start").
+DEFERRED = ("CanonicalResponse", "ResponseEvent", "ScoredEvent", "LinkedEvent", "FetchJob")
+
+
 class CanonicalResponse(BaseModel):
     """One NPS answer as npsloop understands it, whatever tool collected it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     response_id: str = Field(min_length=3, max_length=255)  # "<source>:<vendor's id>"
     source: str
@@ -114,7 +119,7 @@ BATCH_KEY = "responses"  # the detail of an event about many responses: {"versio
 class ResponseEvent(BaseModel):
     """Detail of ResponseReceived and ResponseScored: a revision of one response."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)  # and ScoredEvent, LinkedEvent
 
     version: Literal["1"] = SCHEMA_VERSION
     revision: int = Field(ge=1)
@@ -150,7 +155,7 @@ class FetchJob(BaseModel):
     `archive_key` is the archived delivery's id, marked rejected when the fetched response cannot be mapped.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     version: Literal["1"] = SCHEMA_VERSION
     source: str

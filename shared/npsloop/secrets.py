@@ -86,15 +86,13 @@ def parse_secret(raw: Any) -> AppSecret:
 
 def app_secret(secret_arn: str) -> AppSecret:
     """The secret, cached for a few minutes per container so a rotated value is picked up without a deploy."""
-    from npsloop.aws import parameters as utility
-
-    parameters = utility("secrets")
+    from npsloop.aws import secret_json
 
     try:
-        raw = parameters.get_secret(secret_arn, transform="json", max_age=CACHE_SECONDS)
-    except parameters.exceptions.TransformParameterError:
+        raw = secret_json(secret_arn, CACHE_SECONDS)
+    except ValueError:
         raise ConfigurationError("the npsloop secret is not valid JSON") from None
-    if _parsed.get(secret_arn, (None,))[0] is not raw:  # Powertools hands out its cached object until it expires
+    if _parsed.get(secret_arn, (None,))[0] is not raw:  # the cached object is handed out until it expires
         _parsed[secret_arn] = (raw, parse_secret(raw))
     return _parsed[secret_arn][1]
 

@@ -67,7 +67,7 @@ def secret(arn: str) -> AppSecret:
 
 
 def mapping(parameter_name: str | None) -> MappingDocument:
-    """The field mapping document (cached for a few minutes by the parameters utility)."""
+    """The field mapping document (cached for a few minutes by npsloop.aws.parameter)."""
     from npsloop.mapping import load_mapping
 
     return load_mapping(parameter_name)

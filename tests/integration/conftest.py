@@ -54,8 +54,6 @@ def moto_url():
 
 
 def _clear_caches():
-    from aws_lambda_powertools.utilities import parameters
-
     from npsloop import aws, config, wiring
 
     aws.client.cache_clear()
@@ -73,7 +71,7 @@ def _clear_caches():
                     wiring._surveys_api_stores, wiring._send_survey_stores, wiring.answer_survey,
                     wiring.remind_surveys):
         factory.cache_clear()
-    parameters.clear_caches()
+    aws.clear_cache()
 
 
 class Stack:
@@ -146,9 +144,9 @@ class Stack:
     def set_mapping(self, document):
         self.client("ssm").put_parameter(Name=self.names.refs["MappingParameter"], Value=json.dumps(document),
                                          Type="String", Overwrite=True)  # fmt: skip
-        from aws_lambda_powertools.utilities import parameters
+        from npsloop import aws
 
-        parameters.clear_caches()
+        aws.clear_cache()
 
     def archive(self):
         from npsloop.stores.archive import ArchiveBucket

@@ -39,7 +39,7 @@ def configure(stack, standin):
     stack.client("ses").verify_email_identity(EmailAddress=SENDER)
 
     def apply(notify_config, salesforce=True):
-        from aws_lambda_powertools.utilities import parameters
+        from npsloop import aws
 
         value = {"sources": {}, "notify": notify_config}
         if salesforce:
@@ -47,7 +47,7 @@ def configure(stack, standin):
         stack.client("secretsmanager").put_secret_value(
             SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps(value)
         )
-        parameters.clear_caches()
+        aws.clear_cache()
 
     return apply
 

@@ -158,14 +158,14 @@ def test_qualtrics_signed_delivery_is_queued_and_fetched(stack, context):
 
 
 def _set_base_url(stack, source, url):
-    from aws_lambda_powertools.utilities import parameters
+    from npsloop import aws
 
     secrets = stack.client("secretsmanager")
     arn = stack.names.refs["AppSecret"]
     value = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
     value["sources"][source]["base_url"] = url
     secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(value))
-    parameters.clear_caches()
+    aws.clear_cache()
 
 
 def _now(stack, record):

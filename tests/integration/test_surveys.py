@@ -29,14 +29,14 @@ NOTIFY = {"token_key": KEY, "email": {"sender": "nps@acme.example"}, "public_url
 
 
 def set_secret(stack, salesforce=None, surveys=None):
-    from aws_lambda_powertools.utilities import parameters
+    from npsloop import aws
 
     notify = NOTIFY | ({"surveys": surveys} if surveys else {})
     value = {"sources": {}, "notify": notify} | ({"salesforce": salesforce} if salesforce else {})
     stack.client("secretsmanager").put_secret_value(SecretId=stack.names.refs["AppSecret"],
                                                     SecretString=json.dumps(value))  # fmt: skip
     stack.client("ses").verify_email_identity(EmailAddress="nps@acme.example")
-    parameters.clear_caches()
+    aws.clear_cache()
 
 
 def call(handler, context, method, target, route, body=b"", headers=()):

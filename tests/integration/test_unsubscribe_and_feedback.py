@@ -15,12 +15,12 @@ KEY = "unsubscribe-test-key"
 
 
 def set_key(stack):
-    from aws_lambda_powertools.utilities import parameters
+    from npsloop import aws
 
     stack.client("secretsmanager").put_secret_value(
         SecretId=stack.names.refs["AppSecret"], SecretString=json.dumps({"notify": {"token_key": KEY}})
     )
-    parameters.clear_caches()
+    aws.clear_cache()
 
 
 def page(context, method, token, path_form=True):

@@ -60,7 +60,8 @@ def test_every_handler_imports_with_only_its_template_environment():
 
 
 # What a handler's import must leave to its first invocation (README, "Cold start"): the AWS SDK beyond botocore's
-# bare package (Powertools imports it for its user agent), the parameters utility, Comprehend, every source adapter.
+# bare package (Powertools imports it for its user agent; boto3 is never imported, npsloop.aws uses botocore), the
+# Powertools parameters utility (not used: npsloop.aws reads and caches), Comprehend, every source adapter.
 NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
                    "aws_lambda_powertools.utilities.parameters", "npsloop.analysis.comprehend",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
@@ -74,10 +75,11 @@ ONLY_AT_IMPORT_OF = {
 
 def test_handlers_import_nothing_their_first_invocation_does_not_need():
     """No timing: the modules a cold start was freed of stay out of each handler's import (one fresh interpreter per
-    handler), and no function's settings validator is built before settings are read."""
-    code = ("import importlib, json, sys; from npsloop import config; "
+    handler), and no function's settings validator, nor a model of npsloop.models, is built before its first use."""
+    code = ("import importlib, json, sys; from npsloop import config, models; "
             "importlib.import_module(sys.argv[1]); print(json.dumps([sorted(sys.modules), "
-            "[c.__name__ for c in config._Settings.__subclasses__() if c.__pydantic_complete__]]))")  # fmt: skip
+            "[c.__name__ for c in config._Settings.__subclasses__() if c.__pydantic_complete__] + "
+            "[n for n in models.DEFERRED if getattr(models, n).__pydantic_complete__]]))")  # fmt: skip
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
     for fn in Template().functions():
         module = fn.handler.rsplit(".", 1)[0]
@@ -89,7 +91,7 @@ def test_handlers_import_nothing_their_first_invocation_does_not_need():
         heavy = [m for m in NEVER_AT_IMPORT if m in imported]
         heavy += [m for m, allowed in ONLY_AT_IMPORT_OF.items() if m in imported and name not in allowed]
         assert not heavy, f"{module} imports {heavy} at import time: import it where the path that needs it runs"
-        assert not built, f"{module} builds {built} at import time (config._Settings defers each to first use)"
+        assert not built, f"{module} builds {built} at import time (config._Settings, models.DEFERRED: first use)"
 
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
@@ -133,12 +135,36 @@ def test_every_handler_imports_from_the_sam_build_artefact_in_a_bare_python312()
     assert len(checked) == len(Template().functions()) >= 10
 
 
-def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
-    """npsloop.aws.client keeps botocore's parsed models out of later collections and leaves the collector on."""
-    code = ("import gc; from npsloop.aws import client; gc.disable(); client('sqs'); assert not gc.isenabled(); "
-            "gc.enable(); before = gc.get_freeze_count(); client('events'); after = gc.get_freeze_count(); "
-            "assert gc.isenabled() and after > before > 0, (before, after)")  # fmt: skip
+def _run_with_aws_environment(code: str) -> None:
+    """`code` in a fresh interpreter with the layer on its path and an AWS region, no AWS configuration files."""
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared"), "AWS_DEFAULT_REGION": "eu-central-1",
            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
+    """npsloop.aws.client keeps botocore's parsed models out of later collections and leaves the collector on; it
+    makes clients without boto3."""
+    code = ("import gc, sys; from npsloop.aws import client; gc.disable(); client('sqs'); assert not gc.isenabled(); "
+            "gc.enable(); before = gc.get_freeze_count(); client('events'); after = gc.get_freeze_count(); "
+            "assert gc.isenabled() and after > before > 0, (before, after); "
+            "assert 'boto3' not in sys.modules and 's3transfer' not in sys.modules, 'made by botocore'")  # fmt: skip
+    _run_with_aws_environment(code)
+
+
+def test_an_aws_client_loads_its_own_model_without_listing_every_service():
+    """npsloop.aws's loader checks only the named service's directory and parses models into plain dicts; an
+    unknown service fails as botocore's own loader makes it fail, naming the services it knows."""
+    code = ("import os; from botocore.exceptions import UnknownServiceError; from npsloop.aws import client, _session; "
+            "listed = []; real = os.listdir; os.listdir = lambda p='.': listed.append(p) or real(p); "
+            "client('dynamodb'); client('sqs'); os.listdir = real; "
+            "loader = _session().get_component('data_loader'); "
+            "assert not any(k[0] == 'list_available_services' for k in loader._cache), loader._cache.keys(); "
+            "assert len(listed) < 10, listed; "
+            "model = loader.load_service_model('sqs', 'service-2'); "
+            "assert type(model) is dict and type(model['operations']['SendMessage']) is dict\n"
+            "try:\n    client('no-such-service')\nexcept UnknownServiceError as exc:\n"
+            "    assert 'dynamodb' in str(exc) and 'sqs' in str(exc), str(exc)[:300]\n"
+            "else:\n    raise AssertionError")  # fmt: skip
+    _run_with_aws_environment(code)

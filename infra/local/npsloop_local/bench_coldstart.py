@@ -2,11 +2,12 @@
 
 Method: moto (with the template's resources and the local secret) and the Salesforce stand-in run on 127.0.0.1;
 nothing else does. For each function, a fresh interpreter with exactly its template environment runs
-npsloop_local.coldstart_probe, which times the import of the handler module and then the setup its first
-invocation does (wiring factory, secret, field mapping, Salesforce session, one AWS client per service its ports
-call). The baseline is a fresh interpreter timing `import boto3; boto3.client("dynamodb")`. Interpreter start-up
-is outside both clocks. Rounds interleave the baseline and every handler so machine load hits all alike; the first
-round warms the file cache and is dropped; figures are medians of the remaining rounds.
+npsloop_local.coldstart_probe, which times the import of the handler module and then the setup its first invocation
+does (wiring factory, secret, field mapping, Salesforce session, one AWS client per service its ports call, the
+models of npsloop.models it validates). The baseline is a fresh interpreter timing `import boto3;
+boto3.client("dynamodb")`. Interpreter start-up is outside both clocks. Rounds interleave the baseline and every
+handler so machine load hits all alike; the first round warms the file cache and is dropped; figures are medians of
+the remaining rounds.
 
 Not counted: the invocation's own work (reads, writes, publishing) and modules a handler imports on one path
 only (a source's adapter, the dashboard's renderer), which the first request on that path pays.

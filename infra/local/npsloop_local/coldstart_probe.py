@@ -2,8 +2,9 @@
 
 Prints `{"import_ms": …, "setup_ms": …}`: the import of the handler module, then the setup its first invocation
 does: the wiring factory it calls (settings, stores), the secret and field mapping it reads, the source adapter a
-delivery or fetch job names (and the HTTP library a fetch uses), the Salesforce session it opens, and one AWS client
-per service its ports call. `MODULE` "baseline" is `import boto3` + one DynamoDB client.
+delivery or fetch job names (and the HTTP library a fetch uses), the Salesforce session it opens, one AWS client
+per service its ports call, and the models of npsloop.models it validates (`VALIDATES`: built on first use).
+`MODULE` "baseline" is `import boto3` + one DynamoDB client.
 Only the standard library is imported before the clock starts.
 """
 
@@ -93,6 +94,31 @@ def _settings_and_ports(factory: str) -> Callable[[], None]:
     return setup
 
 
+def _surveys_api() -> None:
+    from npsloop import wiring
+
+    _, keys, _, ports, _ = wiring.surveys_api()  # reads the secret
+    clients(keys, ports)  # the key, each recipient's opt-out and claim, the queue of invitations
+    if ports.salesforce:  # with an org: recipients' Contacts are asked for HasOptedOutOfEmail (session and a query)
+        ports.salesforce().query("SELECT Id, HasOptedOutOfEmail FROM Contact LIMIT 1")
+
+
+def _answer_survey() -> None:
+    from npsloop import wiring
+
+    s, ports = wiring.answer_survey()
+    wiring.secret(s.secret_arn)
+    clients(ports.ledger, ports.clicks)  # a click (GET) is noted and held; a comment (POST) follows on a warm one
+
+
+def _record_click() -> None:
+    from npsloop import wiring
+
+    s, ports = wiring.answer_survey()
+    wiring.secret(s.secret_arn)
+    clients(ports)  # the ledger's clicks, then the answer recorded: archive, response store, bus
+
+
 def _baseline() -> None:
     import boto3
 
@@ -110,7 +136,30 @@ SETUP: dict[str, Callable[[], None]] = {
     "unsubscribe": _with_secret("unsubscribe"),
     "email_feedback": _settings_and_ports("email_feedback"),
     "reports_api": _settings_and_ports("reports"),
+    "surveys_api": _surveys_api,
+    "send_survey": _settings_and_ports("send_survey"),  # reads the secret (the sender); SES and both stores
+    "answer_survey": _answer_survey,
+    "record_click": _record_click,
 }
+
+
+# The models of npsloop.models (built on first use: models.DEFERRED) each function's typical first invocation
+# validates or makes; the others are built by the first request on a path that needs them (reports' CSV export).
+VALIDATES: dict[str, tuple[str, ...]] = {
+    "ingest_webhook": ("CanonicalResponse", "ResponseEvent"),  # the answer, the ResponseReceived it publishes
+    "fetch_response": ("FetchJob", "CanonicalResponse", "ResponseEvent"),
+    "compute_score": ("ResponseEvent", "ScoredEvent"),
+    "sync_salesforce": ("ScoredEvent", "LinkedEvent"),
+    "notify": ("LinkedEvent",),
+    "record_click": ("CanonicalResponse", "ResponseEvent"),
+}
+
+
+def _build_models(module: str) -> None:
+    from npsloop import models
+
+    for name in VALIDATES.get(module, ()):
+        getattr(models, name).model_rebuild()  # what its first validation would do
 
 
 def main(module: str) -> dict[str, float]:
@@ -118,7 +167,11 @@ def main(module: str) -> dict[str, float]:
     if module != "baseline":
         importlib.import_module(f"{module}.handler")
     imported = time.perf_counter()
-    (_baseline if module == "baseline" else SETUP[module])()
+    if module == "baseline":
+        _baseline()
+    else:
+        SETUP[module]()
+        _build_models(module)
     done = time.perf_counter()
     return {"import_ms": (imported - started) * 1000, "setup_ms": (done - imported) * 1000}
 

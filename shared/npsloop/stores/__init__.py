@@ -1,1 +1,1 @@
-"""Adapters to AWS storage and messaging: the only modules of the layer that talk to boto3."""
+"""Adapters to AWS storage and messaging, on npsloop.aws's clients."""
