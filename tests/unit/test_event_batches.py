@@ -4,7 +4,7 @@ import json
 
 from npsloop.envelopes import sqs_details
 from npsloop.models import ScoredEvent
-from npsloop.stores.bus import CALL_BYTES, ENTRIES_PER_CALL, ENTRY_BYTES, EventBus
+from npsloop.stores.bus import CALL_BYTES, ENTRIES_PER_CALL, ENTRY_BYTES, ENTRY_RESPONSES, EventBus
 
 
 class Events:
@@ -32,11 +32,21 @@ def test_a_batch_fills_entries_up_to_one_billing_chunk_and_calls_up_to_their_lim
     assert all(len(e["Detail"]) <= ENTRY_BYTES for e in entries)
     for entry, following in zip(entries, entries[1:], strict=False):  # each entry is as full as the next allows
         first = json.dumps(json.loads(following["Detail"])["responses"][0])
-        assert len(entry["Detail"]) + 2 + len(first) > ENTRY_BYTES
-    assert len(entries) < len(details) / 50
+        held = len(json.loads(entry["Detail"])["responses"])
+        assert len(entry["Detail"]) + 2 + len(first) > ENTRY_BYTES or held == ENTRY_RESPONSES
+    assert len(entries) < len(details) / 30
     assert all(len(call) <= ENTRIES_PER_CALL and sum(len(e["Detail"]) for e in call) <= CALL_BYTES
                for call in events.calls)  # fmt: skip
     assert {e["DetailType"] for e in entries} == {"ResponseScored"}
+
+
+def test_small_details_go_forty_to_an_entry_so_five_messages_make_one_sync_batch():
+    from npsloop.salesforce.sync import COLLECTION_SIZE
+
+    events = Events()
+    EventBus("bus", events).publish_batched("ResponseScored", [detail(n) for n in range(100)])
+    assert [len(json.loads(e["Detail"])["responses"]) for call in events.calls for e in call] == [40, 40, 20]
+    assert 5 * ENTRY_RESPONSES == COLLECTION_SIZE
 
 
 def test_a_detail_larger_than_a_chunk_goes_alone_and_nothing_is_published_for_nothing():

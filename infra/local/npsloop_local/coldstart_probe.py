@@ -116,7 +116,7 @@ def _record_click() -> None:
 
     s, ports = wiring.answer_survey()
     wiring.secret(s.secret_arn)
-    clients(ports)  # the ledger's clicks, then the answer recorded: archive, response store, bus
+    clients(ports)  # the ledger's clicks, then the answer recorded: archive, response store
 
 
 def _baseline() -> None:

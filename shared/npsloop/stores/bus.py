@@ -17,6 +17,7 @@ from npsloop.models import BATCH_KEY, EVENT_SOURCE, SCHEMA_VERSION
 ENTRIES_PER_CALL = 10  # PutEvents limit
 CALL_BYTES = 240_000  # PutEvents takes 256 KB per call; the margin covers each entry's own fields
 ENTRY_BYTES = 60_000  # a batched entry's detail stays within one 64 KB billing chunk
+ENTRY_RESPONSES = 40  # and holds at most this many: the sync takes five messages a batch (template.yaml), 200 records
 ATTEMPTS = 3
 
 
@@ -38,13 +39,14 @@ class EventBus:
         self._put([(kind, json.dumps(detail)) for kind, detail in facts])
 
     def publish_batched(self, kind: str, details: Sequence[dict[str, Any]]) -> None:
-        """Publish facts of one kind about many responses in as few entries as fit one billing chunk each."""
+        """Publish facts of one kind about many responses in as few entries as fit one billing chunk (and
+        ENTRY_RESPONSES) each."""
         head, tail = f'{{"version": "{SCHEMA_VERSION}", "{BATCH_KEY}": [', "]}"
         groups: list[list[str]] = []
         size = 0
         for detail in details:
             text = json.dumps(detail)
-            if not groups or size + 2 + len(text) > ENTRY_BYTES:
+            if not groups or size + 2 + len(text) > ENTRY_BYTES or len(groups[-1]) == ENTRY_RESPONSES:
                 groups.append([])
                 size = len(head) + len(tail) - 2  # the first detail has no separator
             groups[-1].append(text)
