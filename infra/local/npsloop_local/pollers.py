@@ -32,22 +32,26 @@ def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
 
 
 class Poller:
-    """A thread that polls until stopped, whatever one poll raises (as the managed poller keeps polling)."""
+    """Threads that poll until stopped, whatever one poll raises (as the managed poller keeps polling); `concurrency`
+    of them take batches at once, as Lambda runs several invocations for one queue."""
 
-    def __init__(self, name: str, invoke: Callable[[dict[str, Any]], Any]):
+    def __init__(self, name: str, invoke: Callable[[dict[str, Any]], Any], concurrency: int = 1):
         self.name, self.invoke = name, invoke
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"poller-{name}", daemon=True)
+        self.threads = [threading.Thread(target=self._run, name=f"poller-{name}-{n}", daemon=True)
+                        for n in range(concurrency)]  # fmt: skip
         self.batches = 0
         self.failed_batches = 0  # invocations that raised, timed out or died: their records come back
 
     def start(self) -> None:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
 
     def stop(self) -> None:
         self.stopping.set()
-        if self.thread.ident is not None:  # a stack whose start failed stops pollers it never started
-            self.thread.join(15)
+        for thread in self.threads:
+            if thread.ident is not None:  # a stack whose start failed stops pollers it never started
+                thread.join(15)
 
     def _run(self) -> None:
         while not self.stopping.is_set():
@@ -69,8 +73,8 @@ class QueuePoller(Poller):
     """
 
     def __init__(self, name: str, source: QueueSource, queue_url: str, queue_arn: str, sqs: Any,
-                 invoke: Callable[[dict[str, Any]], Any]):  # fmt: skip
-        super().__init__(name, invoke)
+                 invoke: Callable[[dict[str, Any]], Any], concurrency: int = 1):  # fmt: skip
+        super().__init__(name, invoke, concurrency)
         self.source, self.url, self.arn, self.sqs = source, queue_url, queue_arn, sqs
 
     def poll(self) -> None:
