@@ -32,26 +32,22 @@ def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
 
 
 class Poller:
-    """Threads that poll until stopped, whatever one poll raises (as the managed poller keeps polling); `concurrency`
-    of them take batches at once, as Lambda runs several invocations for one queue."""
+    """A thread that polls until stopped, whatever one poll raises (as the managed poller keeps polling)."""
 
-    def __init__(self, name: str, invoke: Callable[[dict[str, Any]], Any], concurrency: int = 1):
+    def __init__(self, name: str, invoke: Callable[[dict[str, Any]], Any]):
         self.name, self.invoke = name, invoke
         self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._run, name=f"poller-{name}-{n}", daemon=True)
-                        for n in range(concurrency)]  # fmt: skip
+        self.thread = threading.Thread(target=self._run, name=f"poller-{name}", daemon=True)
         self.batches = 0
         self.failed_batches = 0  # invocations that raised, timed out or died: their records come back
 
     def start(self) -> None:
-        for thread in self.threads:
-            thread.start()
+        self.thread.start()
 
     def stop(self) -> None:
         self.stopping.set()
-        for thread in self.threads:
-            if thread.ident is not None:  # a stack whose start failed stops pollers it never started
-                thread.join(15)
+        if self.thread.ident is not None:  # a stack whose start failed stops pollers it never started
+            self.thread.join(15)
 
     def _run(self) -> None:
         while not self.stopping.is_set():
@@ -73,8 +69,8 @@ class QueuePoller(Poller):
     """
 
     def __init__(self, name: str, source: QueueSource, queue_url: str, queue_arn: str, sqs: Any,
-                 invoke: Callable[[dict[str, Any]], Any], concurrency: int = 1):  # fmt: skip
-        super().__init__(name, invoke, concurrency)
+                 invoke: Callable[[dict[str, Any]], Any]):  # fmt: skip
+        super().__init__(name, invoke)
         self.source, self.url, self.arn, self.sqs = source, queue_url, queue_arn, sqs
 
     def poll(self) -> None:

@@ -41,7 +41,6 @@ class StackOptions:
     secrets_file: Path | None = None
     mapping_file: Path | None = None
     http_workers: int = 2
-    queue_concurrency: int = 2  # batches of one queue taken at once (Lambda scales a queue's invocations up)
     allow_loopback_targets: bool = False  # hooks may target http://127.0.0.1 (tests only)
     run_functions: bool = True  # False: moto with the resources, the secret and the stand-in only (cold-start bench)
     log: TextIO = sys.stdout
@@ -196,8 +195,7 @@ class LocalStack:
         for fn in functions:
             spec = WorkerSpec(fn.logical_id, fn.handler, fn.timeout, self.function_environment(fn), fn.memory)
             self.pools[fn.logical_id] = WorkerPool(
-                spec, self.options.http_workers if fn.routes else self.options.queue_concurrency if fn.queues else 1,
-                self.options.log
+                spec, self.options.http_workers if fn.routes else 1, self.options.log
             )
         errors: list[BaseException] = []
 
@@ -219,8 +217,7 @@ class LocalStack:
             invoke = self.pools[fn.logical_id].invoke
             for source in fn.queues:
                 url, arn = self.names.refs[source.queue], self.names.arns[source.queue]
-                self.pollers.append(QueuePoller(fn.logical_id, source, url, arn, sqs, invoke,
-                                                self.options.queue_concurrency))  # fmt: skip
+                self.pollers.append(QueuePoller(fn.logical_id, source, url, arn, sqs, invoke))
             for stream in fn.streams:
                 arn = self.names.stream_arns[stream.table]
                 if self.restored:  # the previous run worked through its stream; TRIM_HORIZON would replay it
