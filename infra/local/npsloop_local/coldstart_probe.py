@@ -140,18 +140,19 @@ SETUP: dict[str, Callable[[], None]] = {
     "send_survey": _settings_and_ports("send_survey"),  # reads the secret (the sender); SES and both stores
     "answer_survey": _answer_survey,
     "record_click": _record_click,
+    "remind_surveys": _settings_and_ports("remind_surveys"),  # the planned reminders, the responses, the queue
 }
 
 
 # The models of npsloop.models (built on first use: models.DEFERRED) each function's typical first invocation
 # validates or makes; the others are built by the first request on a path that needs them (reports' CSV export).
 VALIDATES: dict[str, tuple[str, ...]] = {
-    "ingest_webhook": ("CanonicalResponse", "ResponseEvent"),  # the answer, the ResponseReceived it publishes
-    "fetch_response": ("FetchJob", "CanonicalResponse", "ResponseEvent"),
-    "compute_score": ("ResponseEvent", "ScoredEvent"),
+    "ingest_webhook": ("CanonicalResponse",),  # the answer it stores (the table's stream is the event)
+    "fetch_response": ("FetchJob", "CanonicalResponse"),
+    "compute_score": ("CanonicalResponse", "ScoredEvent"),  # the stored answer read back, the ResponseScored
     "sync_salesforce": ("ScoredEvent", "LinkedEvent"),
     "notify": ("LinkedEvent",),
-    "record_click": ("CanonicalResponse", "ResponseEvent"),
+    "record_click": ("CanonicalResponse",),
 }
 
 
