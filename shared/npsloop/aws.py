@@ -93,6 +93,17 @@ class TableStore:
     def ddb(self) -> Any:
         return self._ddb or client("dynamodb")
 
+    def write_if(self, operation: str, **request: Any) -> bool:
+        """One conditional write (`put_item`, `update_item`, `delete_item` with a ConditionExpression) on this
+        table: False when its condition refused it (another writer won), any other failure raised."""
+        try:
+            getattr(self.ddb, operation)(TableName=self.table, **request)
+        except Exception as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
     def batch_get(self, keys: list[dict[str, Any]], **read: Any) -> list[dict[str, Any]]:
         """The items with these keys (BatchGetItem, a hundred a call, until nothing is left unprocessed), eventually
         consistent unless `read` says ConsistentRead; `read` may also name a ProjectionExpression."""

@@ -110,19 +110,13 @@ class NotifyState(TableStore):
     def claim_followup(self, key: str, response_id: str, cooldown: timedelta, now: datetime | None = None) -> bool:
         """Take the contact's thank-you slot: False when one went out within the cooldown (for another response)."""
         now = now or datetime.now(UTC)
-        try:
-            self.ddb.update_item(
-                TableName=self.table, Key=_key(f"contact#{key}", "followup"),
-                UpdateExpression="SET sent_at = :now, response_id = :rid",
-                ConditionExpression="attribute_not_exists(sent_at) OR sent_at < :cutoff OR response_id = :rid",
-                ExpressionAttributeValues={":now": {"S": now.isoformat()}, ":rid": {"S": response_id},
-                                           ":cutoff": {"S": (now - cooldown).isoformat()}},
-            )  # fmt: skip
-        except Exception as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return self.write_if(
+            "update_item", Key=_key(f"contact#{key}", "followup"),
+            UpdateExpression="SET sent_at = :now, response_id = :rid",
+            ConditionExpression="attribute_not_exists(sent_at) OR sent_at < :cutoff OR response_id = :rid",
+            ExpressionAttributeValues={":now": {"S": now.isoformat()}, ":rid": {"S": response_id},
+                                       ":cutoff": {"S": (now - cooldown).isoformat()}},
+        )  # fmt: skip
 
     def release_followup(self, key: str, response_id: str) -> None:
         """Give the slot back when the email could not be sent."""

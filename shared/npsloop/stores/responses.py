@@ -271,19 +271,12 @@ class ResponseScan(TableStore):
     def rewrite(self, response_id: str, revision: int, basis: Basis) -> bool:
         """Store a new basis for the revision read; False when another revision is stored now."""
         fields = basis_attributes(basis)
-        try:
-            self.ddb.update_item(
-                TableName=self.table, Key={"response_id": {"S": response_id}},
-                UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in fields),
-                ConditionExpression="revision = :rev",
-                ExpressionAttributeNames={f"#{n}": n for n in fields},
-                ExpressionAttributeValues={**{f":{n}": v for n, v in fields.items()}, ":rev": {"N": str(revision)}},
-            )  # fmt: skip
-        except Exception as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return self.write_if(
+            "update_item", Key={"response_id": {"S": response_id}},
+            UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in fields),
+            ConditionExpression="revision = :rev", ExpressionAttributeNames={f"#{n}": n for n in fields},
+            ExpressionAttributeValues={**{f":{n}": v for n, v in fields.items()}, ":rev": {"N": str(revision)}},
+        )  # fmt: skip
 
 
 def _scanned(item: dict[str, Any]) -> ScannedResponse | None:

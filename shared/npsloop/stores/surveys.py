@@ -50,20 +50,14 @@ class SurveyLedger(TableStore):
 
         One conditional write, so two concurrent sends for the same address cannot both win."""
         now = now or datetime.now(UTC)
-        try:
-            self.ddb.put_item(
-                TableName=self.table,
-                Item={"pk": {"S": f"survey#{address_hash(address)}"}, "sk": {"S": touchpoint or NO_TOUCHPOINT},
-                      "queued_at": {"S": now.isoformat()}, "survey_id": {"S": survey_id},
-                      "expires_at": {"N": str(int((now + cooldown).timestamp()))}},
-                ConditionExpression="attribute_not_exists(queued_at) OR queued_at <= :cutoff",
-                ExpressionAttributeValues={":cutoff": {"S": (now - cooldown).isoformat()}},
-            )  # fmt: skip
-        except Exception as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return self.write_if(
+            "put_item",
+            Item={"pk": {"S": f"survey#{address_hash(address)}"}, "sk": {"S": touchpoint or NO_TOUCHPOINT},
+                  "queued_at": {"S": now.isoformat()}, "survey_id": {"S": survey_id},
+                  "expires_at": {"N": str(int((now + cooldown).timestamp()))}},
+            ConditionExpression="attribute_not_exists(queued_at) OR queued_at <= :cutoff",
+            ExpressionAttributeValues={":cutoff": {"S": (now - cooldown).isoformat()}},
+        )  # fmt: skip
 
     def release(self, address: str, touchpoint: str | None, survey_id: str) -> None:
         """Give the slot back when the invitation could not be queued."""
