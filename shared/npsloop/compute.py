@@ -44,10 +44,6 @@ class Change:
     new: Mapping[str, Any] | None
 
     @property
-    def response_id(self) -> str:
-        return (self.new or self.old or {}).get("response_id", {}).get("S", "")
-
-    @property
     def new_revision(self) -> bool:
         """A revision stored now (not a link, a rewritten basis or an erasure of one already stored)."""
         return bool(self.new and "data" in self.new) and _revision(self.new) != _revision(self.old)

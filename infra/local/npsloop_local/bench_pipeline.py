@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +27,8 @@ from typing import Any
 import requests
 
 from npsloop_local.bench import Figure, producer
-from npsloop_local.bench_salesforce import StandinSession, post_all, responses, seed_org, wait_synced
+from npsloop_local.bench_salesforce import post_all, responses, seeded_stack, wait_synced
 from npsloop_local.meter import PATH as METER_PATH
-from npsloop_local.stack import LocalStack, StackOptions
 
 RESPONSES = 2_000
 # us-east-1 list prices, read on 2026-11-22 from the handbook (reference/zapier-and-market.md §4.1, which cites
@@ -131,28 +129,21 @@ def latency_figures(posted: dict[str, float], records: list[dict[str, Any]]) -> 
 
 @producer("pipeline")
 def measure(count: int = RESPONSES) -> list[Figure]:
-    with tempfile.TemporaryDirectory(prefix="npsloop-bench-") as tmp, (Path(tmp) / "stack.log").open("w") as log:
-        stack = LocalStack(StackOptions(port=0, salesforce_port=0, aws_port=0, log=log))
-        stack.start()
-        try:
-            org = StandinSession(stack.standin.url)
-            seed_org(org)
-            answers = responses(count=count, answered_on=datetime.now(UTC).date().isoformat())  # live traffic
-            requests.delete(stack.aws_url + METER_PATH, timeout=30)
-            for pool in stack.pools.values():
-                pool.reset_usage()
-            log.flush()
-            log_start = Path(log.name).stat().st_size
-            posted = post_all(stack, answers)
-            wait_synced(stack, org, answers, time.monotonic() + 900)
-            records = requests.get(f"{stack.standin.url}/__standin/records/NPS_Response__c", timeout=60).json()
-            meter = requests.get(stack.aws_url + METER_PATH, timeout=30).json()
-            functions = {name: (pool.usage.invocations, pool.usage.seconds, pool.spec.memory_mb)
-                         for name, pool in stack.pools.items()}  # fmt: skip
-            log.flush()
-            log_bytes = Path(log.name).stat().st_size - log_start
-        finally:
-            stack.stop()
+    with seeded_stack() as (stack, org, log):
+        answers = responses(count=count, answered_on=datetime.now(UTC).date().isoformat())  # live traffic
+        requests.delete(stack.aws_url + METER_PATH, timeout=30)
+        for pool in stack.pools.values():
+            pool.reset_usage()
+        log.flush()
+        log_start = Path(log.name).stat().st_size
+        posted = post_all(stack, answers)
+        wait_synced(stack, org, answers, time.monotonic() + 900)
+        records = requests.get(f"{stack.standin.url}/__standin/records/NPS_Response__c", timeout=60).json()
+        meter = requests.get(stack.aws_url + METER_PATH, timeout=30).json()
+        functions = {name: (pool.usage.invocations, pool.usage.seconds, pool.spec.memory_mb)
+                     for name, pool in stack.pools.items()}  # fmt: skip
+        log.flush()
+        log_bytes = Path(log.name).stat().st_size - log_start
     tables = {physical: logical for logical, physical in stack.names.refs.items() if logical.endswith("Table")}
     return (latency_figures(posted, records) + cost_figures(usage(meter, functions, len(answers), log_bytes), count)
             + table_figures(meter, tables, count))  # fmt: skip

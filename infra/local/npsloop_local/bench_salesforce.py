@@ -12,9 +12,11 @@ import json
 import random
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import requests
 
@@ -172,21 +174,28 @@ def figures(npsloop_stats: dict[str, Any], naive_stats: dict[str, Any], seconds:
     return out
 
 
-@producer("salesforce")
-def measure() -> list[dict[str, Any]]:
+@contextmanager
+def seeded_stack() -> Iterator[tuple[LocalStack, StandinSession, TextIO]]:
+    """A fresh local stack logging into a temporary file, its stand-in seeded with the benches' org; stopped after."""
     with tempfile.TemporaryDirectory(prefix="npsloop-bench-") as tmp, (Path(tmp) / "stack.log").open("w") as log:
         stack = LocalStack(StackOptions(port=0, salesforce_port=0, aws_port=0, log=log))
         stack.start()
         try:
             org = StandinSession(stack.standin.url)
             seed_org(org)
-            answers = responses()
-            org.reset_stats()
-            seconds = run_pipeline(stack, org, answers)
-            ours = org.stats()
-            org.reset_stats()
-            naive_sync(org, answers)
-            naive = org.stats()
+            yield stack, org, log
         finally:
             stack.stop()
+
+
+@producer("salesforce")
+def measure() -> list[dict[str, Any]]:
+    with seeded_stack() as (stack, org, _):
+        answers = responses()
+        org.reset_stats()
+        seconds = run_pipeline(stack, org, answers)
+        ours = org.stats()
+        org.reset_stats()
+        naive_sync(org, answers)
+        naive = org.stats()
     return figures(ours, naive, seconds)

@@ -13,32 +13,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from npsloop.aggregation import AggregateKey
-from npsloop.aws import client, error_code
+from npsloop.aws import TableStore, error_code
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB TransactWriteItems limit
 MARKER_PREFIX = "#chunk#"
 MARKER_DAYS = 3  # a stream keeps records for 24 hours: a retried chunk is never older
 
 
-class AggregateStore:
-    def __init__(self, aggregates_table: str, dynamodb: Any | None = None):
-        self.aggregates_table = aggregates_table
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class AggregateStore(TableStore):
     def count(self, records: Sequence[str], moves: Mapping[AggregateKey, Counter]) -> bool | list[str]:
         """Move the counts for a chunk of stream records (their eventIDs, in order), with the chunk's marker, all or
         nothing. True when counted now; the records the marker lists when this chunk was counted before (then the
         counts are untouched); False when the transaction collided with another writer (try again)."""
-        items: list[dict[str, Any]] = [{"Put": {"TableName": self.aggregates_table, "Item": _marker(records),
+        items: list[dict[str, Any]] = [{"Put": {"TableName": self.table, "Item": _marker(records),
                                                 "ConditionExpression": "attribute_not_exists(pk)"}}]  # fmt: skip
         for key, counter in moves.items():
             names = {f"#a{i}": attr for i, attr in enumerate(sorted(counter))}
             items.append({"Update": {
-                "TableName": self.aggregates_table, "Key": {"pk": {"S": key.pk}, "sk": {"S": key.sk}},
+                "TableName": self.table, "Key": {"pk": {"S": key.pk}, "sk": {"S": key.sk}},
                 "UpdateExpression": "ADD " + ", ".join(f"{n} :v{n[2:]}" for n in names),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": {f":v{n[2:]}": {"N": str(counter[a])} for n, a in names.items()},
@@ -56,7 +48,7 @@ class AggregateStore:
 
     def counted(self, first_record: str) -> list[str] | None:
         """The records of the chunk counted from this record on, or None when no chunk starts there."""
-        item = self.ddb.get_item(TableName=self.aggregates_table, ConsistentRead=True,
+        item = self.ddb.get_item(TableName=self.table, ConsistentRead=True,
                                  Key={"pk": {"S": MARKER_PREFIX + first_record}, "sk": {"S": "chunk"}}).get("Item")
         return [r["S"] for r in item["records"]["L"]] if item else None
 
@@ -64,10 +56,10 @@ class AggregateStore:
         """Name the rest of a counted chunk after its next record, for a batch that ends inside the chunk: the next
         batch begins there."""
         if records:
-            self.ddb.put_item(TableName=self.aggregates_table, Item=_marker(records))
+            self.ddb.put_item(TableName=self.table, Item=_marker(records))
 
     def get(self, pk: str, sk: str) -> dict[str, int]:
-        item = self.ddb.get_item(TableName=self.aggregates_table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+        item = self.ddb.get_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
         return {k: int(v["N"]) for k, v in (item or {}).items() if "N" in v}
 
     def between(self, pk: str, first_sk: str, last_sk: str) -> dict[str, dict[str, int]]:
@@ -77,7 +69,7 @@ class AggregateStore:
         """
         out: dict[str, dict[str, int]] = {}
         request: dict[str, Any] = {
-            "TableName": self.aggregates_table,
+            "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":a": {"S": first_sk}, ":b": {"S": last_sk}},
         }

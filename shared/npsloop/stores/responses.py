@@ -53,10 +53,9 @@ class Counting:
 
 @dataclass(frozen=True)
 class Link:
-    """What the stored item says about a response: its revision, the account it is counted under, its basis."""
+    """What the stored item says about a response: its revision and its basis (with the account it counts under)."""
 
     revision: int
-    account_id: str | None
     basis: Basis | None
 
 
@@ -152,8 +151,7 @@ class ResponseStore(TableStore):
         """Each stored response's revision, matched account and basis (one BatchGetItem per hundred)."""
         names = {"#r": "revision", "#s": "segments"}
         projection = "response_id, #r, score, period_at, #s, themes, sf_account_id"
-        return {item["response_id"]["S"]: Link(int(item["revision"]["N"]), (item.get("sf_account_id") or {}).get("S"),
-                                               basis_from(item))
+        return {item["response_id"]["S"]: Link(int(item["revision"]["N"]), basis_from(item))
                 for item in self._batch_get(response_ids, projection, names) if "revision" in item}  # fmt: skip
 
     def set_sentiment(self, found: Iterable[tuple[str, int, str]]) -> None:
