@@ -73,3 +73,18 @@ def test_the_meter_reads_whether_each_table_is_read_strongly_and_leaves_the_body
     environ = {"wsgi.input": io.BytesIO(query), "CONTENT_LENGTH": str(len(query))}
     assert _read_consistency(environ, "dynamodb.Query") == {"t": False}
     assert _read_consistency({}, "dynamodb.PutItem") == {}
+
+
+def test_a_write_is_billed_in_write_units_only_though_moto_looks_at_the_item_first(metered):
+    client, meter = metered
+    client.put_item(TableName="keys", Item={"id": {"S": "r"}, "month": {"S": "2026-08"}})
+    meter.reset()
+    client.update_item(TableName="keys", Key={"id": {"S": "r"}}, UpdateExpression="SET link = :l",
+                       ExpressionAttributeValues={":l": {"S": "001"}})  # fmt: skip
+    client.transact_write_items(TransactItems=[{"Update": {"TableName": "keys", "Key": {"id": {"S": "r"}},
+                                                           "UpdateExpression": "SET n = :n",
+                                                           "ExpressionAttributeValues": {":n": {"N": "1"}}}}])
+    client.put_item(TableName="keys", Item={"id": {"S": "r"}}, ReturnValues="ALL_OLD")
+    assert "dynamodb.RRU" not in meter.snapshot()
+    client.get_item(TableName="keys", Key={"id": {"S": "r"}})
+    assert meter.snapshot()["dynamodb.RRU"] == 1  # a read request is still billed

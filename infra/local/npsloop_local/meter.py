@@ -3,7 +3,8 @@
 The moto process counts as it serves: every HTTP request by service and action, and from inside moto what an
 HTTP count cannot see: DynamoDB write and read units from the sizes of the items written and read (1 WRU per KB
 written, of the larger of the item before and after, twice in a transaction; the global secondary indexes' own
-writes; 1 RRU per 4 KB read strongly, half as much eventually), EventBridge events in 64 KB chunks, the SQS messages
+writes; 1 RRU per 4 KB read strongly, half as much eventually, and nothing for the look moto takes at an item while
+it serves a write: DynamoDB bills that write in write units only), EventBridge events in 64 KB chunks, the SQS messages
 EventBridge delivers to its queue targets, and Firehose records with the bytes Firehose bills for them (each record
 rounded up to a multiple of 5 KB). DynamoDB Streams reads count as `request.dynamodbstreams.<Action>` (free when
 Lambda reads the stream it triggers from). The S3 objects moto's Firehose writes (one per record, where AWS writes
@@ -87,6 +88,7 @@ def middleware(app: Callable[..., Iterable[bytes]], meter: Meter) -> Callable[..
     return metered
 
 
+WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")  # DynamoHandler's
 READS = {"dynamodb.GetItem", "dynamodb.BatchGetItem", "dynamodb.Query", "dynamodb.Scan"}
 
 
@@ -129,6 +131,7 @@ def index_writes(index: Any, before: tuple | None, new: Any) -> int:
 def install(meter: Meter) -> None:
     """Count capacity units, events and queue deliveries inside moto (once per process)."""
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
     from moto.events.models import EventsBackend, Rule
     from moto.firehose.models import FirehoseBackend
 
@@ -170,6 +173,8 @@ def install(meter: Meter) -> None:
     def reads(method: Callable[..., Any]) -> Callable[..., Any]:
         def wrapped(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
             result = method(self, table_name, *args, **kwargs)
+            if getattr(meter.local, "writing", False):
+                return result  # moto's own look at the item a write changes (UpdateItem, a transaction): not billed
             items = result[0] if isinstance(result, tuple) else [result]
             rru = max(1, math.ceil(sum(i.size() for i in items if i is not None) / 4096))
             if not getattr(meter.local, "consistent", {}).get(table_name, True):
@@ -177,6 +182,16 @@ def install(meter: Meter) -> None:
             meter.add("dynamodb.RRU", rru)
             meter.add(f"dynamodb.RRU.{table_name}", rru)
             return result
+
+        return wrapped
+
+    def serving_write(method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            meter.local.writing = True
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                meter.local.writing = False
 
         return wrapped
 
@@ -195,6 +210,8 @@ def install(meter: Meter) -> None:
     for name in ("get_item", "query", "scan"):
         setattr(DynamoDBBackend, name, reads(getattr(DynamoDBBackend, name)))
     DynamoDBBackend.transact_write_items = transaction(DynamoDBBackend.transact_write_items)
+    for name in WRITES:  # the request handlers: moto reads the item before some writes (UpdateItem, ALL_OLD)
+        setattr(DynamoHandler, name, serving_write(getattr(DynamoHandler, name)))
 
     put_events = EventsBackend.put_events
 
