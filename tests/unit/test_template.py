@@ -250,3 +250,24 @@ def test_the_reminder_schedule_is_hourly_and_reads_a_sparse_index(cfn):
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["reminder_day", "reminder_at"]
     env = cfn["SendSurveyFunction"]["Properties"]["Environment"]["Variables"]
     assert env["SURVEY_REMINDER_DAYS"] == {"Ref": "SurveyReminderDays"}
+
+
+def test_functions_log_json_at_the_log_level_without_lambdas_own_lines(cfn):
+    """Lambda's START/END/REPORT lines would add about 250 bytes of CloudWatch Logs per invocation (one per response
+    for the webhook): SystemLogLevel WARN keeps them out; the functions' own level is the LogLevel parameter."""
+    for fn in of_type(cfn, "AWS::Lambda::Function").values():
+        assert fn["Properties"]["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": {"Ref": "LogLevel"},
+                                                     "SystemLogLevel": "WARN"}  # fmt: skip
+
+
+def test_the_local_stack_gives_each_function_the_log_level_lambda_would():
+    from npsloop_local.stack import LocalStack, StackOptions
+    from npsloop_local.template import Physical, Template
+
+    stack = LocalStack(StackOptions(port=0, salesforce_port=0, aws_port=0))  # not started: no resources
+    stack.names = Physical(parameters={"LogLevel": "DEBUG"})
+    fn = Template().functions()[0]
+    fn.environment = {}
+    env = stack.function_environment(fn)
+    assert (env["AWS_LAMBDA_LOG_FORMAT"], env["AWS_LAMBDA_LOG_LEVEL"]) == ("JSON", "DEBUG")
+    assert not fn.platform_logs

@@ -4,7 +4,8 @@ Figures: responses per second from the first POST to the last NPS_Response__c in
 each response's time from its POST to its record (the stand-in's CreatedDate); then the AWS usage per response,
 counted from what the run did (the moto process meters requests, DynamoDB capacity units from item sizes,
 EventBridge events, queue deliveries and Firehose's billed record bytes; the local stack times every function
-invocation; the stack log's growth stands for CloudWatch Logs), and the cost per million responses at the list
+invocation; the stack log's growth stands for CloudWatch Logs, plus Lambda's own START, END and REPORT lines for each
+invocation of a function whose LoggingConfig lets them through), and the cost per million responses at the list
 prices in PRICES.
 
 Counted as AWS would bill, with these caveats: Lambda duration is the local wall time of each invocation (moto
@@ -54,6 +55,13 @@ PRICES = {
     "ses.emails": (0.10 / 1000, "SES email (listed apart: depends on follow-ups and surveys)"),
 }  # fmt: skip
 APART = {"ses.emails"}  # depends on configuration: shown, not added to the total
+# Lambda's system log lines per invocation (TEXT format, as in the AWS Lambda guide's Python logging example): what a
+# function logs besides its own lines unless its LoggingConfig sets SystemLogLevel WARN
+PLATFORM_LINES = ("START RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95 Version: $LATEST\n",
+                  "END RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95\n",
+                  "REPORT RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95\tDuration: 15.74 ms\tBilled Duration: 16 ms\t"
+                  "Memory Size: 256 MB\tMax Memory Used: 56 MB\t\n")  # fmt: skip
+PLATFORM_LOG_BYTES = sum(len(line) for line in PLATFORM_LINES)
 NAIVE_PER_MILLION = 13.9  # the handbook's naive x86 sketch of this pipeline (reference §4.2)
 
 
@@ -143,7 +151,9 @@ def measure(count: int = RESPONSES) -> list[Figure]:
         functions = {name: (pool.usage.invocations, pool.usage.seconds, pool.spec.memory_mb)
                      for name, pool in stack.pools.items()}  # fmt: skip
         log.flush()
-        log_bytes = Path(log.name).stat().st_size - log_start
+        platform = {fn.logical_id for fn in stack.template.functions() if fn.platform_logs}
+        log_bytes = Path(log.name).stat().st_size - log_start + PLATFORM_LOG_BYTES * sum(
+            calls for name, (calls, _, _) in functions.items() if name in platform)  # fmt: skip
     tables = {physical: logical for logical, physical in stack.names.refs.items() if logical.endswith("Table")}
     return (latency_figures(posted, records) + cost_figures(usage(meter, functions, len(answers), log_bytes), count)
             + table_figures(meter, tables, count))  # fmt: skip

@@ -185,6 +185,9 @@ class LocalStack:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")]),  # /var/task, /opt/python
         }  # fmt: skip
+        if fn.logging.get("LogFormat") == "JSON":  # what Lambda sets for its advanced logging controls
+            runtime["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            runtime["AWS_LAMBDA_LOG_LEVEL"] = str(self.names.resolve(fn.logging.get("ApplicationLogLevel", "INFO")))
         local = {"PUBLIC_API_URL": self.api_url} if "PUBLIC_API_URL" in env else {}
         if self.options.allow_loopback_targets:
             local["ALLOW_LOOPBACK_TARGETS"] = "true"  # only ever set here: a deployed stack never admits loopback

@@ -88,6 +88,12 @@ class Function:
     queues: list[QueueSource] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    logging: dict[str, Any] = field(default_factory=dict)  # LoggingConfig (LogFormat, ApplicationLogLevel, ...)
+
+    @property
+    def platform_logs(self) -> bool:
+        """Whether Lambda writes its START, END and REPORT lines (system logs at INFO, the default)."""
+        return self.logging.get("SystemLogLevel", "INFO") in ("DEBUG", "INFO")
 
 
 class Template:
@@ -132,7 +138,8 @@ class Template:
             env = {**defaults.get("Environment", {}).get("Variables", {}),
                    **props.get("Environment", {}).get("Variables", {})}  # fmt: skip
             fn = Function(name, props["Handler"], int(props.get("Timeout", defaults.get("Timeout", 3))),
-                          int(props.get("MemorySize", defaults.get("MemorySize", 128))), env)  # fmt: skip
+                          int(props.get("MemorySize", defaults.get("MemorySize", 128))), env,
+                          logging={**defaults.get("LoggingConfig", {}), **props.get("LoggingConfig", {})})  # fmt: skip
             for event_name, event in props.get("Events", {}).items():
                 p = event.get("Properties", {})
                 if event["Type"] == "HttpApi":
