@@ -9,6 +9,7 @@ import requests
 from notify import handler as notify
 
 from npsloop.models import CanonicalResponse, ScoredEvent
+from npsloop.stores.notify_state import NotifyState
 from npsloop.stores.optouts import OptOutStore
 from npsloop_local.standin import SalesforceStandin
 from tests.mail import ses_mails
@@ -285,3 +286,14 @@ def test_without_an_org_the_thank_you_goes_out_when_scored(stack, context, confi
     configure(followup_config(), salesforce=False)
     run(context, record(10, email="now@acme.example"))
     assert [m["to"] for m in sent_mail(stack)] == [["now@acme.example"]]
+
+
+def test_a_skipped_thank_you_writes_no_done_marker_and_a_retry_skips_it_again(stack, context, configure):
+    configure(followup_config())
+    run(context, linked(10, rid="first", email="ada@acme.example"))
+    state = NotifyState(stack.names.refs["NotifyTable"], stack.client("dynamodb"))
+    assert state.done(["generic:first"]) == {"generic:first": {"followup"}}
+    for _ in range(2):  # the cooldown holds the contact's slot for the first response: the second is skipped each time
+        run(context, linked(10, rid="second", email="ada@acme.example"))
+    assert len(sent_mail(stack)) == 1
+    assert state.done(["generic:second"]) == {}  # a skip costs no write beyond the refused claim

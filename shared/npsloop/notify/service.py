@@ -200,8 +200,7 @@ def _follow_up(item: Item, config: NotifyConfig, ports: NotifyPorts, opted_out: 
     if reason is None and not ports.state.claim_followup(item.contact, r.response_id,
                                                          timedelta(days=config.followup.cooldown_days)):  # fmt: skip
         reason = "cooldown"
-    if reason:
-        ports.state.mark_done(r.response_id, "followup")
+    if reason:  # nothing sent, nothing to remember: a retry finds the same opt-out or the slot still taken
         logger.info("promoter follow-up skipped", extra={"response_id": r.response_id, "reason": reason})
         return
     assert r.email  # noqa: S101
