@@ -16,10 +16,15 @@ import boto3
 import pytest
 import requests
 
+from npsloop_local.template import Template
+
 ROOT = Path(__file__).resolve().parents[2]
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"e2e-generic-secret").decode()
 TYPEFORM_SECRET = "e2e-typeform-secret"
 READY_TIMEOUT_S = 90
+# how long a test watches for a wrong extra effect (a second delivery, an alert that must not come): compute_score's
+# batching window (the template's default, which the e2e stacks run with) and a few seconds for what follows it
+NOTHING_MORE_S = int(Template().parameters["ScoreBatchWindowSeconds"]) + 4
 API_KEY = "npl_e2e-key"
 
 
@@ -71,7 +76,7 @@ class Local:
     def records(self, sobject):
         return self.standin("GET", f"/__standin/records/{sobject}").json()
 
-    def wait_for(self, predicate, timeout=10.0, what="condition"):
+    def wait_for(self, predicate, timeout=30.0, what="condition"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()

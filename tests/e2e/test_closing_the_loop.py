@@ -15,7 +15,7 @@ from npsloop.stores.optouts import address_hash
 from tests.mail import ses_mails
 from tests.receivers import Receiver
 
-from .conftest import API_KEY, GENERIC_SECRET, TYPEFORM_SECRET, start_local, stop_local
+from .conftest import API_KEY, GENERIC_SECRET, NOTHING_MORE_S, TYPEFORM_SECRET, start_local, stop_local
 from .test_pipeline import post_generic
 
 pytestmark = pytest.mark.e2e
@@ -85,8 +85,8 @@ def test_a_detractor_subscription_gets_one_signed_delivery_per_detractor_until_i
         sub = answer.json()
         for i, score in enumerate((2, 9, 5, 7)):
             assert post_generic(loop, {"response_id": f"hook-{i}", "score": score}, f"msg_hook_{i}").status_code == 202
-        loop.wait_for(lambda: len(receiver.posts) >= 2, 20, "two deliveries")
-        time.sleep(2)  # room for a wrong third one
+        loop.wait_for(lambda: len(receiver.posts) >= 2, 30, "two deliveries")
+        time.sleep(NOTHING_MORE_S)  # room for a wrong third one
         assert len(receiver.posts) == 2
         for post in receiver.posts:
             payload = Webhook(sub["secret"]).verify(post["raw"], post["headers"])
@@ -95,14 +95,14 @@ def test_a_detractor_subscription_gets_one_signed_delivery_per_detractor_until_i
 
         receiver.statuses = [410]
         post_generic(loop, {"response_id": "hook-gone", "score": 1}, "msg_hook_gone")
-        loop.wait_for(lambda: len(receiver.posts) == 3, 20, "the delivery answered 410")
+        loop.wait_for(lambda: len(receiver.posts) == 3, 30, "the delivery answered 410")
         loop.wait_for(
             lambda: not loop.client("dynamodb").scan(TableName="npsloop-local-hookstable")["Items"],
             10,
             "the subscription to be deleted",
         )
         post_generic(loop, {"response_id": "hook-after", "score": 0}, "msg_hook_after")
-        time.sleep(4)
+        time.sleep(NOTHING_MORE_S)
         assert len(receiver.posts) == 3
     finally:
         receiver.stop()
@@ -136,7 +136,7 @@ def test_a_catch_hook_added_with_the_cli_gets_the_delivery_once_after_three_503s
 
 def test_detractor_alert_in_slack_and_a_german_thank_you_once_with_a_working_unsubscribe(loop, slack_loop):
     post_generic(loop, {"response_id": "slack-1", "score": 1, "comment": "Kaputt", "touchpoint": "support"}, "m_s1")
-    post = loop.wait_for(lambda: [p for p in slack_loop.json() if "generic:slack-1" in json.dumps(p)], 20, "the alert")
+    post = loop.wait_for(lambda: [p for p in slack_loop.json() if "generic:slack-1" in json.dumps(p)], 30, "the alert")
     blocks = post[0]["blocks"]
     assert blocks[0]["type"] == "header" and "1/10" in blocks[0]["text"]["text"] and "Kaputt" in json.dumps(blocks)
     assert {"Touchpoint", "Source"} <= {f["text"].split("*")[1] for f in blocks[1]["fields"]}

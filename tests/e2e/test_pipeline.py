@@ -53,7 +53,7 @@ def create(local, sobject, fields):
     return answer.json()["id"]
 
 
-def nps_record(local, response_id, timeout=10.0):
+def nps_record(local, response_id, timeout=30.0):
     def find():
         return next((r for r in local.records("NPS_Response__c") if r.get("Response_Id__c") == response_id), None)
 

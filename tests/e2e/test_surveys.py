@@ -82,7 +82,7 @@ def test_send_three_one_throttled_scanner_burst_one_click_change_comment_and_a_f
     assert answer.status_code == 200, answer.text
     assert [r["status"] for r in answer.json()["results"]] == ["queued", "queued", "throttled"]
 
-    sent = surveys.wait_for(lambda: (m := invitations(surveys)) and len(m) >= 2 and m, 20, "two invitations")
+    sent = surveys.wait_for(lambda: (m := invitations(surveys)) and len(m) >= 2 and m, 30, "two invitations")
     time.sleep(1)
     assert sorted(invitations(surveys)) == [ADA, JONAS]  # the throttled one got nothing
     ada, jonas = sent[ADA], sent[JONAS]
@@ -123,7 +123,7 @@ def test_send_three_one_throttled_scanner_burst_one_click_change_comment_and_a_f
     assert surveys.wait_for(lambda: (r := record(surveys, response_id)) and r["Score__c"] == 3 and r, 20 + HOLD_SECONDS,
                             "the click in Salesforce")["Email__c"] == ADA  # fmt: skip
     assert requests.get(links[8], timeout=30).status_code == 200
-    surveys.wait_for(lambda: (r := record(surveys, response_id)) and r["Score__c"] == 8, 20, "the changed answer")
+    surveys.wait_for(lambda: (r := record(surveys, response_id)) and r["Score__c"] == 8, 30, "the changed answer")
     assert stored(surveys, response_id) == 2
     nps = requests.get(f"{surveys.api}/nps", params={"segment": "source", "value": "email", "period": "day"},
                        headers={"X-Api-Key": API_KEY}, timeout=30).json()["periods"]  # fmt: skip
@@ -173,7 +173,7 @@ def test_send_three_one_throttled_scanner_burst_one_click_change_comment_and_a_f
     )
     jonas_id = f"email:{survey_id(answer_links(jonas)[0])}"
     surveys.wait_for(lambda: (r := record(surveys, jonas_id)) and (r["Score__c"], r.get("Comment__c")) == (
-        10, "Sehr freundlich"), 20, "the German answer with its comment")  # fmt: skip
+        10, "Sehr freundlich"), 30, "the German answer with its comment")  # fmt: skip
     browser.get(links[9])
     assert "Your answer: 9 out of 10." in browser.find_element(By.TAG_NAME, "body").text
     browser.save_screenshot(str(OUTPUT / "survey-thanks-en.png"))
@@ -216,7 +216,7 @@ def test_a_salesforce_outbound_message_gets_the_ack_and_its_survey_goes_out_once
     answer = requests.post(url, data=body.encode(), headers=xml, timeout=30)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/xml")
     assert answer.content == (fixtures / "outbound_message_ack_response.xml").read_bytes()
-    message = surveys.wait_for(lambda: invitations(surveys).get("pia@acme.example"), 20, "the invitation")
+    message = surveys.wait_for(lambda: invitations(surveys).get("pia@acme.example"), 30, "the invitation")
     assert len(answer_links(message)) == 11 and message["Subject"] == "How likely are you to recommend Acme?"
     assert survey_id(answer_links(message)[0]) == "sfom-04l9000001olR84AAE"
 
@@ -244,7 +244,7 @@ def test_three_days_later_one_reminder_goes_to_who_did_not_answer_and_its_link_r
     answer = requests.post(f"{surveys.api}/surveys/send", json={"recipients": recipients},
                            headers={"X-Api-Key": API_KEY}, timeout=30)  # fmt: skip
     assert [r["status"] for r in answer.json()["results"]] == ["queued", "queued"]
-    sent = surveys.wait_for(lambda: (m := invitations(surveys)) and rita in m and sam in m and m, 20, "two invitations")
+    sent = surveys.wait_for(lambda: (m := invitations(surveys)) and rita in m and sam in m and m, 30, "two invitations")
     sent_at = datetime.now(UTC)
 
     # Sam answers with one click (held, then recorded); Rita does not
@@ -264,7 +264,7 @@ def test_three_days_later_one_reminder_goes_to_who_did_not_answer_and_its_link_r
         return [m for m in ses_mails(surveys.aws) if m["subject"].startswith(("Reminder", "Erinnerung"))
                 and m["to"][0] in (rita, sam)]  # fmt: skip
 
-    surveys.wait_for(reminders, 20, "Rita's reminder")
+    surveys.wait_for(reminders, 30, "Rita's reminder")
     again = requests.post(fire, json={"time": (sent_at + timedelta(days=3, hours=1)).isoformat()}, timeout=60)
     assert again.status_code == 200 and again.json()["result"]["due"] == 0  # each plan is used once
     time.sleep(2)
