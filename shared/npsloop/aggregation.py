@@ -10,7 +10,11 @@ from typing import NamedTuple
 from npsloop.models import CanonicalResponse, utc
 from npsloop.scoring import Category, Counts, classify
 
-PERIODS = ("day", "week", "month", "quarter")
+PERIODS = ("day", "week", "month", "quarter")  # what a report may ask for
+# what the Aggregates table counts: a week is the sum of its days, a quarter of its months (npsloop.reports adds them
+# up), so a batch moves half the items it would with every period stored
+STORED_PERIODS = ("day", "month")
+SUMMED_FROM = {"day": "day", "week": "day", "month": "month", "quarter": "month"}
 SEGMENTS = ("overall", "source", "touchpoint", "campaign")
 BUILT_IN_SEGMENTS = ("overall", "source", "touchpoint", "campaign", "account")
 OVERALL_VALUE = "all"
@@ -46,7 +50,7 @@ def counted_segments(custom: Iterable[str] = ()) -> tuple[str, ...]:
     return SEGMENTS + tuple(dict.fromkeys(c for c in custom if c and c not in BUILT_IN_SEGMENTS))
 
 
-def keys_for(segments: Mapping[str, str], at: datetime, periods: Iterable[str] = PERIODS) -> list[AggregateKey]:
+def keys_for(segments: Mapping[str, str], at: datetime, periods: Iterable[str] = STORED_PERIODS) -> list[AggregateKey]:
     labels = period_labels(at)
     return [AggregateKey(f"{s}#{v}", f"{p}#{labels[p]}") for s, v in segments.items() for p in periods]
 

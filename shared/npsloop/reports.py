@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from npsloop.aggregation import OVERALL_VALUE, PERIODS
+from npsloop.aggregation import OVERALL_VALUE, PERIODS, SUMMED_FROM
 from npsloop.errors import UnprocessableError
 from npsloop.scoring import Counts, change_is_significant
 from npsloop.stores.aggregates import AggregateStore
@@ -174,11 +174,22 @@ class Report:
 
 
 def nps_report(store: AggregateStore, query: NpsQuery) -> Report:
-    """Read the periods asked for and the one before (for the first change) in one Query of the Aggregates table."""
+    """Read the periods asked for and the one before (for the first change) in one Query of the Aggregates table: the
+    items themselves for days and months, the days of each week and the months of each quarter to add up."""
     assert query.first and query.last  # NpsQuery.parse fills them
     periods = periods_between(query.period, query.first, query.last)
     before = period_of(query.period, periods[0].start - timedelta(days=1))
-    found = store.between(query.pk, before.sk, periods[-1].sk)
-    wanted = {p.sk for p in periods}
-    items = {sk: item for sk, item in found.items() if sk in wanted}
-    return Report(query, trend(periods, items, found.get(before.sk)), items)
+    stored = SUMMED_FROM[query.period]
+    found = store.between(query.pk, period_of(stored, before.start).sk, period_of(stored, periods[-1].end).sk)
+    items = {p.sk: item for p in periods if (item := _summed(found, stored, p))}
+    return Report(query, trend(periods, items, _summed(found, stored, before)), items)
+
+
+def _summed(found: dict[str, dict[str, int]], stored: str, period: Period) -> dict[str, int] | None:
+    """A period's counters: its own item, or the sum of the stored items (days, months) it is made of."""
+    if period.kind == stored:
+        return found.get(period.sk)
+    total: Counter[str] = Counter()
+    for part in periods_between(stored, period.start, period.end):
+        total.update(found.get(part.sk, {}))
+    return dict(total) or None

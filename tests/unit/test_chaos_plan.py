@@ -54,14 +54,15 @@ def test_the_truth_counts_each_response_once_in_every_segment_and_period():
     counts = expected_counts(latest, {"x@chaos.example": "001A"})
     assert counts[("overall#all", "month#2026-08")] == Counter(responses=2, promoters=1, detractors=1, score_10=1,
                                                                score_3=1)  # fmt: skip
-    assert counts[("touchpoint#support", "week#2026-W33")]["responses"] == 2
+    assert counts[("touchpoint#support", "month#2026-08")]["responses"] == 2
+    assert ("touchpoint#support", "week#2026-W33") not in counts  # weeks and quarters are summed when read
     assert counts[("campaign#autumn", "day#2026-08-15")] == Counter(responses=1, detractors=1, score_3=1)
     assert counts[("account#001A", "month#2026-08")] == Counter(responses=1, promoters=1, score_10=1)
     assert ("account#001A", "day#2026-08-14") not in counts  # accounts are counted by month only
     assert not any(pk.startswith("campaign#") for pk, sk in counts if sk == "day#2026-08-14")
-    # overall, source and touchpoint in 4 periods, the account's month; the second answer adds its own day for
-    # those three segments (same week, month and quarter) and its campaign's four periods
-    assert len(counts) == 3 * 4 + 1 + 3 + 4
+    # overall, source and touchpoint by day and month, the account's month; the second answer adds its own day for
+    # those three segments (same month) and its campaign's day and month
+    assert len(counts) == 3 * 2 + 1 + 3 + 2
 
 
 def test_counts_are_compared_on_responses_categories_and_scores_only():

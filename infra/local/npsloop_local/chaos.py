@@ -130,8 +130,8 @@ def _counter(score: int) -> Counter:
 def expected_counts(latest: Iterable[Mapping[str, Any]], account_of: Mapping[str, str]) -> dict[tuple, Counter]:
     """The Aggregates table the answers must produce: each response once, with its latest answer.
 
-    Segments at ingest (overall, source, touchpoint, campaign) in every period; the account the sync matched by
-    email (`account_of`: lower-cased email -> Account id) by month.
+    Segments at ingest (overall, source, touchpoint, campaign) by day and month (the periods stored); the account the
+    sync matched by email (`account_of`: lower-cased email -> Account id) by month.
     """
     counts: dict[tuple, Counter] = {}
     for answer in latest:
