@@ -26,7 +26,7 @@ def _params() -> dict[str, str]:
 def get_nps() -> Response:
     r = wiring.reports()
     query = NpsQuery.parse(_params(), r.settings.segments, datetime.now(UTC).date())
-    return json_response(200, nps_report(r.aggregates, query).as_json())
+    return json_response(200, nps_report(r.aggregates, query, r.accounts).as_json())
 
 
 @app.get("/responses.csv", middlewares=[key_required])

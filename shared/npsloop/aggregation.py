@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from npsloop.models import CanonicalResponse, utc
-from npsloop.scoring import Category, Counts, classify
+from npsloop.scoring import Category, classify
 
 PERIODS = ("day", "week", "month", "quarter")  # what a report may ask for
 # what the Aggregates table counts: a week is the sum of its days, a quarter of its months (npsloop.reports adds them
@@ -69,7 +69,8 @@ def theme_attribute(category: Category | str, theme: str) -> str:
     return f"theme_{CATEGORY_ATTRIBUTE[Category(category)]}_{theme}"
 
 
-def _increments(score: int, themes: Iterable[str] = ()) -> Counter:
+def increments(score: int, themes: Iterable[str] = ()) -> Counter:
+    """The counters one response adds to an aggregate item."""
     category = classify(score)
     counter = Counter({"responses": 1, CATEGORY_ATTRIBUTE[category]: 1, f"score_{score}": 1})
     counter.update(theme_attribute(category, t) for t in themes)
@@ -81,49 +82,38 @@ def deltas(old: Mapping | None, new: Mapping | None) -> dict[AggregateKey, Count
     longer counted)."""
     moves: dict[AggregateKey, Counter] = defaultdict(Counter)
     for key in new["keys"] if new else ():
-        moves[AggregateKey(*key)].update(_increments(new["score"], new.get("themes", ())))
+        moves[AggregateKey(*key)].update(increments(new["score"], new.get("themes", ())))
     if old:
         for key in old["keys"]:
-            moves[AggregateKey(*key)].subtract(_increments(old["score"], old.get("themes", ())))
+            moves[AggregateKey(*key)].subtract(increments(old["score"], old.get("themes", ())))
     return {k: Counter({a: n for a, n in c.items() if n}) for k, c in moves.items() if any(c.values())}
 
 
 class Basis(NamedTuple):
     """What a stored response counts for, as the Responses item holds it beside the answer (so an erased answer
-    still counts): its score, the time it counts at, its segment values, its comment's themes, and the account the
-    sync matched it to."""
+    still counts): its score, the time it counts at, its segment values and its comment's themes. (The account the
+    sync matched is not counted here: the Responses table's ByAccount index holds each linked response once.)"""
 
     score: int
     at: datetime
     segments: Mapping[str, str]
     themes: tuple[str, ...] = ()
-    account_id: str | None = None
 
 
-ACCOUNT_PERIODS = ("month",)  # the matched account is counted by month
-
-
-def basis_of(response: CanonicalResponse, received_at: datetime, segments: Iterable[str], themes: Iterable[str] = (),
-             account_id: str | None = None) -> Basis:  # fmt: skip
+def basis_of(response: CanonicalResponse, received_at: datetime, segments: Iterable[str], themes: Iterable[str] = ()
+             ) -> Basis:  # fmt: skip
     """The basis of a revision, as its writer stores it: counted at responded_at, else when it was received."""
     at = response.responded_at or utc(received_at)
-    return Basis(response.score, utc(at), segment_values(response, segments), tuple(sorted(themes)), account_id)
-
-
-def contributions(basis: Basis | None) -> tuple[dict | None, dict | None]:
-    """(the response's contribution to its segments, with its themes; to its matched account, without)."""
-    if basis is None:
-        return None, None
-    main = contribution(basis.score, keys_for(basis.segments, basis.at), basis.themes)
-    account = (contribution(basis.score, keys_for({"account": basis.account_id}, basis.at, ACCOUNT_PERIODS))
-               if basis.account_id else None)  # fmt: skip
-    return main, account
+    return Basis(response.score, utc(at), segment_values(response, segments), tuple(sorted(themes)))
 
 
 def basis_moves(old: Basis | None, new: Basis | None) -> dict[AggregateKey, Counter]:
     """Counter moves for a response whose stored basis went from `old` to `new` (None: not stored)."""
-    (old_main, old_account), (new_main, new_account) = contributions(old), contributions(new)
-    return merge([deltas(old_main, new_main), deltas(old_account, new_account)])
+
+    def counted(basis: Basis | None) -> dict | None:
+        return contribution(basis.score, keys_for(basis.segments, basis.at), basis.themes) if basis else None
+
+    return deltas(counted(old), counted(new))
 
 
 def merge(all_moves: Iterable[Mapping[AggregateKey, Counter]]) -> dict[AggregateKey, Counter]:
@@ -144,15 +134,3 @@ def month_window(now: datetime, months: int = 12) -> list[str]:
         labels.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return labels[::-1]
-
-
-def rolling_counts(
-    counted: Mapping[str, Mapping[str, int]], moves: Mapping[AggregateKey, Counter], pk: str, window: Iterable[str]
-) -> Counts:
-    """One segment's counts over a window of months: what the Aggregates table holds plus moves not yet applied."""
-    total = Counter()
-    for label in window:
-        sk = f"month#{label}"
-        total.update(counted.get(sk, {}))
-        total.update(moves.get(AggregateKey(pk, sk), Counter()))
-    return Counts(total["promoters"], total["passives"], total["detractors"])

@@ -78,7 +78,6 @@ class SyncSettings(_Settings):
     sync_queue_url: str
     sync_dlq_url: str
     responses_table: str
-    aggregates_table: str
     event_bus_name: str
     salesforce_api_version: str = "62.0"
     sync_unmatched: Literal["keep", "lead"] = "keep"

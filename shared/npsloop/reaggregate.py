@@ -53,7 +53,7 @@ def _one(row: ScannedResponse | None, scan: ResponseScan, counting: Counting, pr
         if row is None:  # erased meanwhile: its basis stays as it was counted
             progress.current += 1
             return
-        wanted = counting.basis(row.response, row.received_at)._replace(account_id=row.basis.account_id)
+        wanted = counting.basis(row.response, row.received_at)
         if wanted == row.basis:
             progress.current += 1
             return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -173,14 +173,20 @@ class Report:
         return sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def nps_report(store: AggregateStore, query: NpsQuery) -> Report:
-    """Read the periods asked for and the one before (for the first change) in one Query of the Aggregates table: the
-    items themselves for days and months, the days of each week and the months of each quarter to add up."""
+class Counted(Protocol):
+    def between(self, pk: str, first_sk: str, last_sk: str) -> dict[str, dict[str, int]]: ...
+
+
+def nps_report(store: AggregateStore, query: NpsQuery, accounts: Counted) -> Report:
+    """Read the periods asked for and the one before (for the first change) in one Query of the Aggregates table (of
+    the Responses table's ByAccount index for the account segment: `accounts`): the items themselves for days and
+    months, the days of each week and the months of each quarter to add up."""
     assert query.first and query.last  # NpsQuery.parse fills them
     periods = periods_between(query.period, query.first, query.last)
     before = period_of(query.period, periods[0].start - timedelta(days=1))
     stored = SUMMED_FROM[query.period]
-    found = store.between(query.pk, period_of(stored, before.start).sk, period_of(stored, periods[-1].end).sk)
+    source: Counted = accounts if query.segment == "account" else store
+    found = source.between(query.pk, period_of(stored, before.start).sk, period_of(stored, periods[-1].end).sk)
     items = {p.sk: item for p in periods if (item := _summed(found, stored, p))}
     return Report(query, trend(periods, items, _summed(found, stored, before)), items)
 

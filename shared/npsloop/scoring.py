@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,6 +34,13 @@ class Counts:
     promoters: int = 0
     passives: int = 0
     detractors: int = 0
+
+    @classmethod
+    def of(cls, scores: Iterable[int]) -> Counts:
+        """The counts of these answers."""
+        categories = [classify(score) for score in scores]
+        return cls(categories.count(Category.PROMOTER), categories.count(Category.PASSIVE),
+                   categories.count(Category.DETRACTOR))  # fmt: skip
 
     @property
     def responses(self) -> int:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from npsloop.stores.notify_state import NotifyState
     from npsloop.stores.optouts import OptOutStore
     from npsloop.stores.queue import Queue
-    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.responses import AccountCounts, ResponseStore
     from npsloop.stores.scored import ScoredResponses
     from npsloop.stores.surveys import SurveyLedger
 
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 class Reports:
     settings: ReportsSettings
     aggregates: AggregateStore
+    accounts: AccountCounts
     scored: ScoredResponses
     keys: ApiKeyStore
     taxonomy: Taxonomy
@@ -147,14 +148,13 @@ def sync() -> tuple[SyncPorts, SyncConfig, Pacing]:
 @cache
 def _sync_stores(s: SyncSettings):  # type: ignore[no-untyped-def]
     from npsloop.salesforce.service import SyncPorts
-    from npsloop.stores.aggregates import AggregateStore
     from npsloop.stores.bus import EventBus
     from npsloop.stores.queue import Queue
-    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.responses import AccountCounts, ResponseStore
 
     dlq, queue, responses = Queue(s.sync_dlq_url), Queue(s.sync_queue_url), ResponseStore(s.responses_table)
-    aggregates, bus = AggregateStore(s.aggregates_table), EventBus(s.event_bus_name)
-    return lambda api: SyncPorts(api, dlq, queue, responses, aggregates, bus)
+    accounts, bus = AccountCounts(s.responses_table), EventBus(s.event_bus_name)
+    return lambda api: SyncPorts(api, dlq, queue, responses, accounts, bus)
 
 
 @cache
@@ -335,13 +335,15 @@ def reports() -> Reports:
     from npsloop.analysis.themes import Taxonomy
     from npsloop.apikeys import ApiKeyStore
     from npsloop.stores.aggregates import AggregateStore
+    from npsloop.stores.responses import AccountCounts
     from npsloop.stores.scored import ScoredResponses
 
     s = settings(ReportsSettings)
     sentiment = s.sentiment_analysis.strip().lower() == "comprehend"
     keys = ApiKeyStore(s.api_keys_table)
-    return Reports(s, AggregateStore(s.aggregates_table), ScoredResponses(s.responses_table), keys,
-                   Taxonomy.configured(s.theme_taxonomy), sentiment)  # fmt: skip
+    return Reports(s, AggregateStore(s.aggregates_table), AccountCounts(s.responses_table),
+                   ScoredResponses(s.responses_table), keys, Taxonomy.configured(s.theme_taxonomy),
+                   sentiment)  # fmt: skip
 
 
 @cache
@@ -352,5 +354,5 @@ def dashboard() -> Dashboard:
 
     r = reports()
     secret = client("secretsmanager").get_secret_value(SecretId=r.settings.session_secret_arn)["SecretString"]
-    return Dashboard(r.aggregates, r.scored, r.keys, Sessions(secret), r.taxonomy, r.settings.segments,
+    return Dashboard(r.aggregates, r.accounts, r.scored, r.keys, Sessions(secret), r.taxonomy, r.settings.segments,
                      r.sentiment_enabled)  # fmt: skip

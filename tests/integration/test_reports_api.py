@@ -69,6 +69,22 @@ def test_nps_by_segment_week_and_quarter(seeded, context):
     assert body["periods"][0]["period"] == "2026-08-10" and body["periods"][0]["responses"] == 6
 
 
+def test_the_account_segment_counts_the_responses_the_sync_linked_to_it(seeded, stack, context):
+    from npsloop.stores.responses import ResponseStore
+
+    store = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    for rid in ("2026-03-support-0", "2026-03-support-4", "2026-04-onboarding-0"):  # 10 and 3 in March, 10 in April
+        store.record_link(f"generic:{rid}", 1, contact_id=None, account_id="001A", record_id=None)
+    store.record_link("generic:2026-04-support-0", 1, contact_id=None, account_id="001B", record_id=None)
+    _, body = nps(context, seeded, segment="account", value="001A", period="quarter",
+                  **{"from": "2026-01-01", "to": "2026-06-30"})  # fmt: skip
+    assert [(r["period"], r["promoters"], r["passives"], r["detractors"]) for r in body["periods"]] == [
+        ("2026-Q1", 1, 0, 1), ("2026-Q2", 1, 0, 0)]  # fmt: skip
+    _, body = nps(context, seeded, segment="account", value="001A", period="month",
+                  **{"from": "2026-04-01", "to": "2026-04-30"})  # fmt: skip
+    assert body["periods"][0]["nps"] == 100.0 and body["periods"][0]["change"] == 100.0 - 0.0  # March: 0
+
+
 REFUSED = [
     ({"period": "year"}, "period"), ({"segment": "planet", "value": "x"}, "segment"), ({"segment": "touchpoint"}, None),
     ({"from": "2026-09-01", "to": "2026-08-01"}, None), ({"period": "day", "from": "2020-01-01", "to": "2026-01-01"},

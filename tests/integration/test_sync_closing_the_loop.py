@@ -9,7 +9,7 @@ from sync_salesforce import handler as sync
 
 from npsloop.models import CanonicalResponse
 from npsloop.salesforce import client as sf_client
-from npsloop.stores.responses import ResponseStore
+from npsloop.stores.responses import AccountCounts, ResponseStore
 from npsloop_local.standin import SalesforceStandin
 
 from .salesforce import get, records, scored_record, stats, use_secret
@@ -57,8 +57,18 @@ def test_links_learned_feed_the_account_segment_exactly_once(org, stack, context
     linked = stack.queued_events("NotifyQueue")
     assert {e["detail-type"] for e in linked} == {"ResponseScored", "ResponseLinked"}
     assert compute.lambda_handler(stack.stream_event(), context) == {"batchItemFailures": []}  # the stored link
-    assert stack.aggregate(f"account#{account}", "month#2026-11") == {"responses": 1, "promoters": 1, "score_9": 1}
     assert stack.queue_messages("SyncQueue") == []  # a link publishes no second ResponseScored
+    accounts = AccountCounts(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    counted = {"month#2026-11": {"responses": 1, "promoters": 1, "score_9": 1}}
+    assert accounts.between(f"account#{account}", "month#2026-01", "month#2026-12") == counted
+    assert stack.aggregate(f"account#{account}", "month#2026-11") == {}  # not a counter of the Aggregates table
+
+    later = response.model_copy(update={"score": 4, "updated_at": datetime(2026, 11, 3, tzinfo=UTC)})
+    assert store.save(later, revision=2, received_at=datetime(2026, 11, 3, tzinfo=UTC))  # ingest's next revision
+    counted = {"day#2026-11-02": {"responses": 1, "detractors": 1, "score_4": 1}}  # it keeps its link, latest answer
+    assert accounts.between(f"account#{account}", "day#2026-11-01", "day#2026-11-30") == counted
+    store.record_link("generic:77", 2, contact_id=None, account_id=None, record_id=None)  # the sync matched nobody
+    assert accounts.between(f"account#{account}", "month#2026-01", "month#2026-12") == {}
 
 
 def test_unmatched_respondents_stay_unlinked_by_default(org, stack, context):

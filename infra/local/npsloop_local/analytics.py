@@ -62,6 +62,7 @@ def report_command(args: argparse.Namespace) -> int:
     from npsloop.errors import NpsloopError
     from npsloop.reports import NpsQuery, nps_report
     from npsloop.stores.aggregates import AggregateStore
+    from npsloop.stores.responses import AccountCounts
 
     try:
         target = Target.from_args(args)
@@ -71,9 +72,10 @@ def report_command(args: argparse.Namespace) -> int:
         params = {"segment": args.segment, "value": args.value, "period": args.period, "from": args.first,
                   "to": args.last}  # fmt: skip
         query = NpsQuery.parse(params, segments, datetime.now(UTC).date())
-        store = AggregateStore(target.physical("AggregatesTable"),
-                               target.client("dynamodb"))  # fmt: skip
-        report = nps_report(store, query).as_json()
+        dynamodb = target.client("dynamodb")
+        store = AggregateStore(target.physical("AggregatesTable"), dynamodb)
+        accounts = AccountCounts(target.physical("ResponsesTable"), dynamodb)
+        report = nps_report(store, query, accounts).as_json()
     except (TargetError, NpsloopError) as exc:
         print(f"npsloop report: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1

@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from npsloop.aggregation import ACCOUNT_PERIODS, OVERALL_VALUE, keys_for
+from npsloop.aggregation import OVERALL_VALUE, keys_for
 from npsloop.scoring import Category, classify
 
 TOUCHPOINTS = ("onboarding", "support", "billing", "renewal")
@@ -35,7 +35,7 @@ FIRST_DAY = datetime(2026, 6, 1, tzinfo=UTC)
 DAYS = 150  # answers spread over five months: several days, weeks, months and quarters per segment
 COUNTED = ("responses", "promoters", "passives", "detractors")  # + score_0 ... score_10
 COUNTER_OF = {Category.PROMOTER: "promoters", Category.PASSIVE: "passives", Category.DETRACTOR: "detractors"}
-SEGMENT_PREFIXES = ("overall#", "source#", "touchpoint#", "campaign#", "account#")
+SEGMENT_PREFIXES = ("overall#", "source#", "touchpoint#", "campaign#")  # the Aggregates table's counted items
 
 
 class ChaosError(Exception):
@@ -128,10 +128,11 @@ def _counter(score: int) -> Counter:
 
 
 def expected_counts(latest: Iterable[Mapping[str, Any]], account_of: Mapping[str, str]) -> dict[tuple, Counter]:
-    """The Aggregates table the answers must produce: each response once, with its latest answer.
+    """The counts the answers must produce: each response once, with its latest answer.
 
-    Segments at ingest (overall, source, touchpoint, campaign) by day and month (the periods stored); the account the
-    sync matched by email (`account_of`: lower-cased email -> Account id) by month.
+    Segments at ingest (overall, source, touchpoint, campaign) by day and month (the periods the Aggregates table
+    stores); the account the sync matched by email (`account_of`: lower-cased email -> Account id) by month, as the
+    Responses table's ByAccount index gives it.
     """
     counts: dict[tuple, Counter] = {}
     for answer in latest:
@@ -141,7 +142,7 @@ def expected_counts(latest: Iterable[Mapping[str, Any]], account_of: Mapping[str
         keys = keys_for({s: v for s, v in segments.items() if v}, at)
         account = account_of.get((answer.get("email") or "").lower())
         if account:
-            keys += keys_for({"account": account}, at, ACCOUNT_PERIODS)
+            keys += keys_for({"account": account}, at, ("month",))
         for key in keys:
             counts.setdefault(tuple(key), Counter()).update(_counter(answer["score"]))
     return counts
@@ -363,7 +364,7 @@ def _run(stack: Any, org: Any, plan: Plan, account_of: dict[str, str], options: 
     records = org_records(org, "NPS_Response__c")
     check = check_records(records, plan.latest)
     tasks = Counter(t.get("Subject") for t in org_records(org, "Task"))
-    counts = compare_counts(expected_counts(plan.latest.values(), account_of), _aggregates(target))
+    counts = compare_counts(expected_counts(plan.latest.values(), account_of), _counted(target, account_of.values()))
     failed_batches = {p.name: p.failed_batches for p in stack.pollers if p.failed_batches}
     dlq_after = sum(after.values())
     problems = []
@@ -522,10 +523,17 @@ def org_control(org: Any, path: str) -> Any:
     return requests.get(f"{org.url}/__standin/{path}", timeout=120).json()
 
 
-def _aggregates(target: Any) -> dict[tuple, dict[str, int]]:
-    """Every counted item of the Aggregates table (one Scan; the chaos table holds a few thousand items)."""
+def _counted(target: Any, accounts: Iterable[str]) -> dict[tuple, dict[str, int]]:
+    """Every counted item of the Aggregates table (one Scan; the chaos table holds a few thousand items), and each
+    account's months as the ByAccount index counts them."""
+    from npsloop.stores.responses import AccountCounts
+
     ddb = target.client("dynamodb")
+    index = AccountCounts(target.physical("ResponsesTable"), ddb)
     out: dict[tuple, dict[str, int]] = {}
+    for account in set(accounts):
+        for sk, item in index.between(f"account#{account}", "month#0000", "month#9999").items():
+            out[(f"account#{account}", sk)] = item
     request: dict[str, Any] = {"TableName": target.physical("AggregatesTable")}
     while True:
         page = ddb.scan(**request)

@@ -17,6 +17,7 @@ from npsloop.models import iso
 from npsloop.reports import NpsQuery, nps_report, periods_between
 from npsloop.sessions import Sessions
 from npsloop.stores.aggregates import AggregateStore
+from npsloop.stores.responses import AccountCounts
 from npsloop.stores.scored import ScoredResponses, ScoredRow
 
 LATEST_COMMENTS = 10
@@ -52,6 +53,7 @@ class Request:
 @dataclass
 class Dashboard:
     aggregates: AggregateStore
+    accounts: AccountCounts
     scored: ScoredResponses
     keys: ApiKeyStore
     sessions: Sessions
@@ -71,7 +73,7 @@ class Dashboard:
             query = NpsQuery.parse(params, self.segments, today or datetime.now(UTC).date())
         except NpsloopError as exc:
             return Page(exc.status, _error_page(exc.message, lang))
-        report = nps_report(self.aggregates, query)
+        report = nps_report(self.aggregates, query, self.accounts)
         comments = self.latest_detractor_comments(query)
         return Page(200, dashboard_page(report, comments, self.taxonomy, lang, self.segments, self.sentiment_enabled))
 

@@ -1,4 +1,4 @@
-"""sync_salesforce's work: sync a batch in two calls, learn the links, keep account NPS, send refusals to the DLQ."""
+"""sync_salesforce's work: sync a batch in two calls, store the links, keep account NPS, send refusals to the DLQ."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from npsloop.aggregation import Basis, basis_moves, merge, month_window, rolling_counts
+from npsloop.aggregation import month_window, period_labels
 from npsloop.envelopes import Queued
 from npsloop.models import LinkedEvent, ScoredEvent
 from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
@@ -24,10 +24,10 @@ from npsloop.salesforce.sync import (
     plan_writes,
     write,
 )
-from npsloop.stores.aggregates import AggregateStore
+from npsloop.scoring import Counts
 from npsloop.stores.bus import EventBus
 from npsloop.stores.queue import Queue, backoff_seconds
-from npsloop.stores.responses import Link, ResponseStore
+from npsloop.stores.responses import AccountCounts, ResponseStore
 
 logger = Logger(child=True)
 
@@ -38,7 +38,7 @@ class SyncPorts:
     dlq: Queue
     queue: Queue
     responses: ResponseStore
-    aggregates: AggregateStore
+    accounts: AccountCounts
     bus: EventBus
 
 
@@ -58,30 +58,22 @@ def linked(event: ScoredEvent, m: Match) -> LinkedEvent:
 
 
 def account_nps(
-    latest: Mapping[str, ScoredEvent], matches: Mapping[str, Match], stored: Mapping[str, Link], ports: SyncPorts,
-    now: datetime,
+    latest: Mapping[str, ScoredEvent], matches: Mapping[str, Match], accounts: AccountCounts, now: datetime
 ) -> dict[str, tuple[float | None, int]]:  # fmt: skip
-    """Each matched account's NPS over the last 12 months, this batch included: what the Aggregates table counts,
-    plus how this batch's links will move it (compute_score counts a link once the sync has stored it)."""
-    accounts = sorted({m.account_id for m in matches.values() if m.account_id})
-    if not accounts:
-        return {}
-    moves = merge(_link_moves(event, stored.get(rid), matches[rid]) for rid, event in latest.items())
+    """Each matched account's NPS over the last 12 months, this batch included: the responses the ByAccount index
+    links to it, each once, with this batch's own as the sync is about to store them (a response of the batch
+    counts for the account it matches now, with its latest answer)."""
     window = month_window(now)
     out = {}
-    for account in accounts:
-        pk = f"account#{account}"
-        counted = ports.aggregates.between(pk, f"month#{window[0]}", f"month#{window[-1]}")
-        counts = rolling_counts(counted, moves, pk, window)
+    for account in sorted({m.account_id for m in matches.values() if m.account_id}):
+        scores = {rid: score for rid, (score, _) in accounts.scores(account, window[0], window[-1] + "~").items()}
+        for rid, event in latest.items():
+            scores.pop(rid, None)
+            if matches[rid].account_id == account and period_labels(event.period_time)["month"] in window:
+                scores[rid] = event.response.score
+        counts = Counts.of(scores.values())
         out[account] = (counts.nps, counts.responses)
     return out
-
-
-def _link_moves(event: ScoredEvent, link: Link | None, m: Match) -> dict:
-    """How storing this match will move the counts (only the account's, unless the stored basis is missing)."""
-    old = link.basis if link else None
-    new = (old or Basis(event.response.score, event.period_time, {}))._replace(account_id=m.account_id)
-    return basis_moves(old, new)
 
 
 def sync_messages(
@@ -121,8 +113,8 @@ def _sync_chunk(
                        extra={"used": used, "allocation": total, "share": pacing.api_share})  # fmt: skip
         return _retry_later(queued, ports, pacing, hold=pacing.backoff_max_seconds)
     latest = latest_revisions(q.detail for q in queued)
-    stored = ports.responses.links(list(latest))
-    superseded = [rid for rid, event in latest.items() if rid in stored and stored[rid].revision > event.revision]
+    stored = ports.responses.revisions(list(latest))
+    superseded = [rid for rid, event in latest.items() if rid in stored and stored[rid] > event.revision]
     if superseded:  # a newer revision is stored: its own ResponseScored syncs it; an older one must not overwrite it
         logger.info("older revisions not synced: a newer one is stored", extra={"responses": len(superseded)})
         for rid in superseded:
@@ -133,7 +125,7 @@ def _sync_chunk(
     try:
         found = look_up(LookupPlan.of(latest.values(), config), ports.api, config)
         matches = {rid: match(event, found, config.consent_field) for rid, event in latest.items()}
-        plan = plan_writes(latest, matches, found, account_nps(latest, matches, stored, ports, now), config, now)
+        plan = plan_writes(latest, matches, found, account_nps(latest, matches, ports.accounts, now), config, now)
         outcome = write(plan, matches, ports.api)
     except SalesforceAuthError as exc:
         logger.error("Salesforce refused the integration's credentials: fix the secret or the connected app",

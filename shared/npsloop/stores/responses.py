@@ -1,9 +1,13 @@
 """The Responses table: the latest revision of each response and what it counts for.
 
-Each revision is stored with its counting basis beside the answer (`score`, `period_at`, `segments`, `themes`, and
-the `sf_account_id` the sync matched): the table's stream (NEW_AND_OLD_IMAGES) is what compute_score counts from,
-each change moving the aggregates from the old image's basis to the new one's (npsloop.aggregation.basis_moves).
-The write is the event: nothing is published, nothing can be stored and not counted.
+Each revision is stored with its counting basis beside the answer (`score`, `period_at`, `segments`, `themes`): the
+table's stream (NEW_AND_OLD_IMAGES) is what compute_score counts from, each change moving the aggregates from the old
+image's basis to the new one's (npsloop.aggregation.basis_moves). The write is the event: nothing is published,
+nothing can be stored and not counted.
+
+The sync stores what it matched (`sf_account_id`, `sf_contact_id`, `sf_record_id`). The ByAccount index holds each
+response linked to an Account with its `score` and `period_at`: the account's NPS is counted from it (AccountCounts),
+each linked response once with its latest answer; a revision keeps its link until the sync stores the next one.
 
 An erased response (`npsloop erase`) keeps its item without the answer (`data`) and its content hash: its basis
 stays, so the aggregates keep counting it anonymously and a redelivery of it is recognised (`erased`) instead of
@@ -12,12 +16,13 @@ being stored again.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from npsloop.aggregation import Basis, basis_of, period_labels
+from npsloop.aggregation import STORED_PERIODS, Basis, basis_of, increments, period_labels
 from npsloop.aws import TableStore, conditional_failed
 from npsloop.models import CanonicalResponse, iso
 from npsloop.scoring import classify
@@ -49,14 +54,6 @@ class Counting:
 
     def basis(self, response: CanonicalResponse, received_at: datetime) -> Basis:
         return basis_of(response, received_at, self.segments, self.themes_of(response.comment))
-
-
-@dataclass(frozen=True)
-class Link:
-    """What the stored item says about a response: its revision and its basis (with the account it counts under)."""
-
-    revision: int
-    basis: Basis | None
 
 
 class ResponseStore(TableStore):
@@ -144,15 +141,10 @@ class ResponseStore(TableStore):
         )  # fmt: skip
 
     def revisions(self, response_ids: list[str]) -> dict[str, int]:
-        """The revision stored now of each response (one not stored is left out)."""
-        return {rid: link.revision for rid, link in self.links(response_ids).items()}
-
-    def links(self, response_ids: list[str]) -> dict[str, Link]:
-        """Each stored response's revision, matched account and basis (one BatchGetItem per hundred)."""
-        names = {"#r": "revision", "#s": "segments"}
-        projection = "response_id, #r, score, period_at, #s, themes, sf_account_id"
-        return {item["response_id"]["S"]: Link(int(item["revision"]["N"]), basis_from(item))
-                for item in self._batch_get(response_ids, projection, names) if "revision" in item}  # fmt: skip
+        """The revision stored now of each response (one not stored is left out; one BatchGetItem per hundred)."""
+        return {item["response_id"]["S"]: int(item["revision"]["N"])
+                for item in self._batch_get(response_ids, "response_id, #r", {"#r": "revision"})
+                if "revision" in item}  # fmt: skip
 
     def set_sentiment(self, found: Iterable[tuple[str, int, str]]) -> None:
         """Store the sentiment compute_score found for (response, revision); a newer revision keeps none."""
@@ -174,17 +166,23 @@ class ResponseStore(TableStore):
 
     def record_link(self, response_id: str, revision: int, *, contact_id: str | None, account_id: str | None,
                     record_id: str | None) -> None:  # fmt: skip
-        """Remember what the sync matched a revision to (a newer revision keeps its own)."""
+        """Remember what the sync matched a revision to (a newer revision keeps its own); what it did not match is
+        removed (`sf_account_id` keys the ByAccount index, which takes a string or nothing)."""
         values: dict[str, Any] = {":rev": {"N": str(revision)}}
-        sets = []
+        sets, removes = [], []
         for name, value in (("sf_contact_id", contact_id), ("sf_account_id", account_id), ("sf_record_id", record_id)):
-            values[f":{name}"] = {"S": value} if value else {"NULL": True}
-            sets.append(f"{name} = :{name}")
+            if value:
+                values[f":{name}"] = {"S": value}
+                sets.append(f"{name} = :{name}")
+            else:
+                removes.append(name)
+        update = " ".join(part for part in ("SET " + ", ".join(sets) if sets else "",
+                                            "REMOVE " + ", ".join(removes) if removes else "") if part)  # fmt: skip
         try:
             self.ddb.update_item(
                 TableName=self.table,
                 Key={"response_id": {"S": response_id}},
-                UpdateExpression="SET " + ", ".join(sets),
+                UpdateExpression=update,
                 ConditionExpression="revision = :rev",
                 ExpressionAttributeValues=values,
             )
@@ -220,7 +218,6 @@ def basis_from(image: dict[str, Any] | None) -> Basis | None:
         at=datetime.fromisoformat(image["period_at"]["S"].replace("Z", "+00:00")),
         segments={name: value["S"] for name, value in image.get("segments", {}).get("M", {}).items()},
         themes=tuple(t["S"] for t in image.get("themes", {}).get("L", [])),
-        account_id=(image.get("sf_account_id") or {}).get("S"),
     )
 
 
@@ -283,3 +280,41 @@ def _scanned(item: dict[str, Any]) -> ScannedResponse | None:
         return None
     return ScannedResponse(CanonicalResponse.model_validate_json(item["data"]["S"]), int(item["revision"]["N"]),
                            datetime.fromisoformat(item["received_at"]["S"]), basis)  # fmt: skip
+
+
+class AccountCounts(TableStore):
+    """The responses the sync linked to each Account, read from the Responses table's ByAccount index (eventually
+    consistent, as every index read is): the account's NPS for the sync, the account segment of /nps."""
+
+    INDEX = "ByAccount"
+
+    def scores(self, account_id: str, since: str = "0", until: str = "~") -> dict[str, tuple[int, str]]:
+        """Each linked response of the account counted at a time in [since, until] (ISO prefixes: "~" sorts after
+        every character of one): (score, period_at) by response id."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": self.INDEX,
+            "KeyConditionExpression": "sf_account_id = :a AND period_at BETWEEN :since AND :until",
+            "ExpressionAttributeValues": {":a": {"S": account_id}, ":since": {"S": since}, ":until": {"S": until}},
+            "ProjectionExpression": "response_id, score, period_at",
+        }  # fmt: skip
+        out: dict[str, tuple[int, str]] = {}
+        while True:
+            page = self.ddb.query(**request)
+            for item in page["Items"]:
+                out[item["response_id"]["S"]] = (int(item["score"]["N"]), item["period_at"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def between(self, pk: str, first_sk: str, last_sk: str) -> dict[str, dict[str, int]]:
+        """The account segment shaped as the Aggregates table holds a segment: `pk` "account#<id>", day or month
+        items with sort keys in [first_sk, last_sk] (AggregateStore.between), counted from the index."""
+        kind, first = first_sk.split("#", 1)
+        last = last_sk.split("#", 1)[1]
+        if kind not in STORED_PERIODS or not pk.startswith("account#"):
+            raise ValueError(f"not an account segment's day or month range: {pk} {first_sk}..{last_sk}")
+        out: dict[str, Counter] = {}
+        for score, at in self.scores(pk.removeprefix("account#"), first, last + "~").values():
+            label = period_labels(datetime.fromisoformat(at.replace("Z", "+00:00")))[kind]
+            out.setdefault(f"{kind}#{label}", Counter()).update(increments(score))
+        return {sk: dict(counter) for sk, counter in out.items()}
