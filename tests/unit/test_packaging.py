@@ -61,9 +61,11 @@ def test_every_handler_imports_with_only_its_template_environment():
 
 # What a handler's import must leave to its first invocation (README, "Cold start"): the AWS SDK beyond botocore's
 # bare package (Powertools imports it for its user agent; boto3 is never imported, npsloop.aws uses botocore), the
-# Powertools parameters utility (not used: npsloop.aws reads and caches), Comprehend, every source adapter.
+# Powertools parameters utility (not used: npsloop.aws reads and caches), Powertools' other resolvers (npsloop.http
+# imports api_gateway alone) and asyncio, which AppSync's imports, Comprehend, every source adapter.
 NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
-                   "aws_lambda_powertools.utilities.parameters", "npsloop.analysis.comprehend",
+                   "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.event_handler.appsync",
+                   "aws_lambda_powertools.event_handler.bedrock_agent", "asyncio", "npsloop.analysis.comprehend",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
 # and what only the functions named may import up front, because their every invocation uses it
 ONLY_AT_IMPORT_OF = {
@@ -92,6 +94,26 @@ def test_handlers_import_nothing_their_first_invocation_does_not_need():
         heavy += [m for m, allowed in ONLY_AT_IMPORT_OF.items() if m in imported and name not in allowed]
         assert not heavy, f"{module} imports {heavy} at import time: import it where the path that needs it runs"
         assert not built, f"{module} builds {built} at import time (config._Settings, models.DEFERRED: first use)"
+
+
+def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_http():
+    """npsloop.http registers the package without its __init__ (only api_gateway is imported); a name only the
+    __init__ defines runs it then, and every name is what Powertools' own import gives."""
+    code = ("import sys; from npsloop.http import APIGatewayHttpResolver, Response, content_types; "
+            "assert 'asyncio' not in sys.modules and 'aws_lambda_powertools.event_handler.appsync' not in sys.modules; "
+            "from aws_lambda_powertools.event_handler import content_types as c; assert c is content_types; "
+            "assert 'aws_lambda_powertools.event_handler.appsync' not in sys.modules, 'a submodule needs no __init__'; "
+            "from aws_lambda_powertools.event_handler import AppSyncResolver, Response as R, "
+            "APIGatewayHttpResolver as A; "
+            "import aws_lambda_powertools.event_handler as package, aws_lambda_powertools.event_handler.appsync as a; "
+            "assert A is APIGatewayHttpResolver and R is Response and AppSyncResolver is a.AppSyncResolver; "
+            "assert len(package.__all__) > 10 and all(hasattr(package, n) for n in package.__all__); "
+            "assert '__getattr__' not in vars(package), 'completed once'\n"
+            "try:\n    from aws_lambda_powertools.event_handler import NoSuchResolver\nexcept ImportError:\n    pass\n"
+            "else:\n    raise AssertionError('an unknown name must fail as before')")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
