@@ -116,6 +116,17 @@ def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_h
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_a_fetch_from_a_survey_tools_api_needs_no_requests():
+    """fetch_response's every job reads the tool's API with urllib3, which botocore has imported: neither its import
+    nor the adapters that fetch, nor their HTTP pool, bring in requests (15 to 25 ms of a cold start)."""
+    code = ("import sys, fetch_response.handler; from npsloop.sources import adapter, fetching; "
+            "adapter('surveymonkey'); adapter('qualtrics'); fetching.pool(); "
+            "assert 'requests' not in sys.modules and 'charset_normalizer' not in sys.modules, 'requests is imported'")
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 BUILD = ROOT / ".aws-sam"
 
@@ -173,6 +184,28 @@ def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
             "assert gc.isenabled() and after > before > 0, (before, after); "
             "assert 'boto3' not in sys.modules and 's3transfer' not in sys.modules, 'made by botocore'")  # fmt: skip
     _run_with_aws_environment(code)
+
+
+def test_the_layers_modules_import_with_the_collector_paused_and_leave_it_as_it_was(tmp_path):
+    """npsloop pauses the collector while one of its modules is imported (and what that imports), freezes what the
+    import made and turns the collector on again, also when the import fails; one paused by its caller stays off."""
+    (tmp_path / "probe_ok.py").write_text("import gc\nPAUSED = not gc.isenabled()\nfrom npsloop import probe_inner\n")
+    (tmp_path / "probe_inner.py").write_text("import gc\nPAUSED = not gc.isenabled()\n")
+    (tmp_path / "probe_broken.py").write_text("import gc\nimport builtins\nbuiltins.PAUSED = not gc.isenabled()\n"
+                                              "raise RuntimeError('broken on purpose')\n")  # fmt: skip
+    code = ("import builtins, gc, sys; import npsloop; npsloop.__path__.append(sys.argv[1]); "
+            "assert gc.isenabled(); before = gc.get_freeze_count(); "
+            "from npsloop import probe_ok; assert probe_ok.PAUSED and probe_ok.probe_inner.PAUSED; "
+            "assert gc.isenabled() and gc.get_freeze_count() > before, 'on again, and what it made frozen'\n"
+            "try:\n    import npsloop.probe_broken\nexcept RuntimeError:\n    pass\n"
+            "assert builtins.PAUSED and gc.isenabled(), 'on again after a failed import'\n"
+            "gc.disable(); import npsloop.wiring as w; assert not gc.isenabled(), 'left off as its caller had it'\n"
+            "assert type(w.__loader__).__name__ != 'SourceFileLoader' and w.__loader__.get_source('npsloop.wiring'), "
+            "'the loader found, with its own methods'")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_an_aws_client_loads_its_own_model_without_listing_every_service():
