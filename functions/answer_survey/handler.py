@@ -2,11 +2,10 @@
 same status, nothing noted) and POST /r/{token} (the comment form: recorded at once)."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from npsloop import wiring
 from npsloop.envelopes import delivery_from_http
-from npsloop.http import install_error_handlers
+from npsloop.http import APIGatewayHttpResolver, Response, content_types, install_error_handlers
 from npsloop.pages import PAGE_HEADERS
 from npsloop.surveys import answer
 

@@ -3,12 +3,18 @@
 import json
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from npsloop import wiring
 from npsloop.errors import MalformedPayloadError
 from npsloop.hooks import service
-from npsloop.http import API_KEY_HEADER, api_key_required, install_error_handlers, json_response
+from npsloop.http import (
+    API_KEY_HEADER,
+    APIGatewayHttpResolver,
+    Response,
+    api_key_required,
+    install_error_handlers,
+    json_response,
+)
 
 app = APIGatewayHttpResolver()
 install_error_handlers(app)

@@ -2,11 +2,10 @@
 checks tools make when a webhook is registered."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from npsloop import wiring
 from npsloop.envelopes import delivery_from_http
-from npsloop.http import install_error_handlers, json_response
+from npsloop.http import APIGatewayHttpResolver, Response, install_error_handlers, json_response
 from npsloop.ingest import handshake, receive
 
 app = APIGatewayHttpResolver()

@@ -4,12 +4,11 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from npsloop import wiring
 from npsloop.dashboard.service import Page, Request
 from npsloop.export import ExportQuery, export_page
-from npsloop.http import api_key_required, install_error_handlers, json_response
+from npsloop.http import APIGatewayHttpResolver, Response, api_key_required, install_error_handlers, json_response
 from npsloop.reports import NpsQuery, nps_report
 
 app = APIGatewayHttpResolver()

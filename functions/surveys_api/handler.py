@@ -2,12 +2,11 @@
 checked by their OrganizationId): check each recipient and queue its invitation."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from npsloop import wiring
 from npsloop.envelopes import delivery_from_http
 from npsloop.errors import NpsloopError
-from npsloop.http import api_key_required, install_error_handlers, json_response
+from npsloop.http import APIGatewayHttpResolver, Response, api_key_required, install_error_handlers, json_response
 from npsloop.surveys import outbound
 from npsloop.surveys.send import send
 

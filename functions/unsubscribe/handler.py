@@ -2,10 +2,9 @@
 (/unsubscribe?token= serves the links sent before the path form)."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from npsloop import wiring
-from npsloop.http import install_error_handlers
+from npsloop.http import APIGatewayHttpResolver, Response, content_types, install_error_handlers
 from npsloop.pages import PAGE_HEADERS
 from npsloop.unsubscribe import page
 

@@ -1,14 +1,55 @@
-"""What every HTTP function shares: JSON answers, typed errors mapped to statuses in one place, API-key checks."""
+"""What every HTTP function shares: Powertools' HTTP API resolver (imported without the package's other resolvers),
+JSON answers, typed errors mapped to statuses in one place, API-key checks."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+EVENT_HANDLER = "aws_lambda_powertools.event_handler"
 
-from npsloop.apikeys import ApiKeyStore
-from npsloop.errors import NpsloopError
+
+def _event_handler_package() -> ModuleType:
+    """Powertools' event_handler package, registered without running its __init__, which imports every resolver the
+    package has (AppSync's with asyncio, AppSync Events', Bedrock's, VPC Lattice's...: about 20 ms of a cold start)
+    where an HTTP function needs `api_gateway` alone. Its submodules import as usual; the first name only the
+    __init__ defines (`from aws_lambda_powertools.event_handler import AppSyncResolver`) runs the __init__ then, so
+    every import of the package still works, and gives what it gave."""
+    if EVENT_HANDLER in sys.modules:
+        return sys.modules[EVENT_HANDLER]
+    spec = importlib.util.find_spec(EVENT_HANDLER)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"No module named {EVENT_HANDLER!r}", name=EVENT_HANDLER)
+    loader = spec.loader
+    package = importlib.util.module_from_spec(spec)
+
+    def complete(name: str) -> Any:
+        if importlib.util.find_spec(f"{EVENT_HANDLER}.{name}") is not None:  # a submodule, as `from package import`
+            return importlib.import_module(f"{EVENT_HANDLER}.{name}")  # would import it
+        del package.__getattr__  # the __init__ runs once, and defines what the package exports
+        loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__getattr__ = complete  # type: ignore[attr-defined]
+    sys.modules[EVENT_HANDLER] = package
+    sys.modules["aws_lambda_powertools"].event_handler = package  # type: ignore[attr-defined]
+    return package
+
+
+_event_handler_package()
+
+from aws_lambda_powertools.event_handler import content_types  # noqa: E402 (after the package is registered)
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response  # noqa: E402
+
+from npsloop.apikeys import ApiKeyStore  # noqa: E402
+from npsloop.errors import NpsloopError  # noqa: E402
+
+__all__ = ["APIGatewayHttpResolver", "Response", "api_key_required", "content_types", "install_error_handlers",
+           "json_response"]
 
 API_KEY_HEADER = "x-api-key"
 

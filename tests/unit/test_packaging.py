@@ -61,9 +61,11 @@ def test_every_handler_imports_with_only_its_template_environment():
 
 # What a handler's import must leave to its first invocation (README, "Cold start"): the AWS SDK beyond botocore's
 # bare package (Powertools imports it for its user agent; boto3 is never imported, npsloop.aws uses botocore), the
-# Powertools parameters utility (not used: npsloop.aws reads and caches), Comprehend, every source adapter.
+# Powertools parameters utility (not used: npsloop.aws reads and caches), Powertools' other resolvers (npsloop.http
+# imports api_gateway alone) and asyncio, which AppSync's imports, Comprehend, every source adapter.
 NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
-                   "aws_lambda_powertools.utilities.parameters", "npsloop.analysis.comprehend",
+                   "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.event_handler.appsync",
+                   "aws_lambda_powertools.event_handler.bedrock_agent", "asyncio", "npsloop.analysis.comprehend",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
 # and what only the functions named may import up front, because their every invocation uses it
 ONLY_AT_IMPORT_OF = {
@@ -92,6 +94,37 @@ def test_handlers_import_nothing_their_first_invocation_does_not_need():
         heavy += [m for m, allowed in ONLY_AT_IMPORT_OF.items() if m in imported and name not in allowed]
         assert not heavy, f"{module} imports {heavy} at import time: import it where the path that needs it runs"
         assert not built, f"{module} builds {built} at import time (config._Settings, models.DEFERRED: first use)"
+
+
+def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_http():
+    """npsloop.http registers the package without its __init__ (only api_gateway is imported); a name only the
+    __init__ defines runs it then, and every name is what Powertools' own import gives."""
+    code = ("import sys; from npsloop.http import APIGatewayHttpResolver, Response, content_types; "
+            "assert 'asyncio' not in sys.modules and 'aws_lambda_powertools.event_handler.appsync' not in sys.modules; "
+            "from aws_lambda_powertools.event_handler import content_types as c; assert c is content_types; "
+            "assert 'aws_lambda_powertools.event_handler.appsync' not in sys.modules, 'a submodule needs no __init__'; "
+            "from aws_lambda_powertools.event_handler import AppSyncResolver, Response as R, "
+            "APIGatewayHttpResolver as A; "
+            "import aws_lambda_powertools.event_handler as package, aws_lambda_powertools.event_handler.appsync as a; "
+            "assert A is APIGatewayHttpResolver and R is Response and AppSyncResolver is a.AppSyncResolver; "
+            "assert len(package.__all__) > 10 and all(hasattr(package, n) for n in package.__all__); "
+            "assert '__getattr__' not in vars(package), 'completed once'\n"
+            "try:\n    from aws_lambda_powertools.event_handler import NoSuchResolver\nexcept ImportError:\n    pass\n"
+            "else:\n    raise AssertionError('an unknown name must fail as before')")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_fetch_from_a_survey_tools_api_needs_no_requests():
+    """fetch_response's every job reads the tool's API with urllib3, which botocore has imported: neither its import
+    nor the adapters that fetch, nor their HTTP pool, bring in requests (15 to 25 ms of a cold start)."""
+    code = ("import sys, fetch_response.handler; from npsloop.sources import adapter, fetching; "
+            "adapter('surveymonkey'); adapter('qualtrics'); fetching.pool(); "
+            "assert 'requests' not in sys.modules and 'charset_normalizer' not in sys.modules, 'requests is imported'")
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
@@ -151,6 +184,28 @@ def test_an_aws_client_is_built_with_the_collector_paused_and_left_frozen():
             "assert gc.isenabled() and after > before > 0, (before, after); "
             "assert 'boto3' not in sys.modules and 's3transfer' not in sys.modules, 'made by botocore'")  # fmt: skip
     _run_with_aws_environment(code)
+
+
+def test_the_layers_modules_import_with_the_collector_paused_and_leave_it_as_it_was(tmp_path):
+    """npsloop pauses the collector while one of its modules is imported (and what that imports), freezes what the
+    import made and turns the collector on again, also when the import fails; one paused by its caller stays off."""
+    (tmp_path / "probe_ok.py").write_text("import gc\nPAUSED = not gc.isenabled()\nfrom npsloop import probe_inner\n")
+    (tmp_path / "probe_inner.py").write_text("import gc\nPAUSED = not gc.isenabled()\n")
+    (tmp_path / "probe_broken.py").write_text("import gc\nimport builtins\nbuiltins.PAUSED = not gc.isenabled()\n"
+                                              "raise RuntimeError('broken on purpose')\n")  # fmt: skip
+    code = ("import builtins, gc, sys; import npsloop; npsloop.__path__.append(sys.argv[1]); "
+            "assert gc.isenabled(); before = gc.get_freeze_count(); "
+            "from npsloop import probe_ok; assert probe_ok.PAUSED and probe_ok.probe_inner.PAUSED; "
+            "assert gc.isenabled() and gc.get_freeze_count() > before, 'on again, and what it made frozen'\n"
+            "try:\n    import npsloop.probe_broken\nexcept RuntimeError:\n    pass\n"
+            "assert builtins.PAUSED and gc.isenabled(), 'on again after a failed import'\n"
+            "gc.disable(); import npsloop.wiring as w; assert not gc.isenabled(), 'left off as its caller had it'\n"
+            "assert type(w.__loader__).__name__ != 'SourceFileLoader' and w.__loader__.get_source('npsloop.wiring'), "
+            "'the loader found, with its own methods'")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_an_aws_client_loads_its_own_model_without_listing_every_service():

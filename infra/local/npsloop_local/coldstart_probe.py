@@ -2,7 +2,7 @@
 
 Prints `{"import_ms": …, "setup_ms": …}`: the import of the handler module, then the setup its first invocation
 does: the wiring factory it calls (settings, stores), the secret and field mapping it reads, the source adapter a
-delivery or fetch job names (and the HTTP library a fetch uses), the Salesforce session it opens, one AWS client
+delivery or fetch job names (and the HTTP pool a fetch uses), the Salesforce session it opens, one AWS client
 per service its ports call, and the models of npsloop.models it validates (`VALIDATES`: built on first use).
 `MODULE` "baseline" is `import boto3` + one DynamoDB client.
 Only the standard library is imported before the clock starts.
@@ -33,8 +33,9 @@ def clients(*ports: Any) -> None:
                 getattr(port, name)
 
 
-def _ingest(factory: str, source: str, *modules: str) -> Callable[[], None]:
-    """Every delivery names one source, whose adapter is imported on first use (and `modules` it imports inside)."""
+def _ingest(factory: str, source: str, fetches: bool = False) -> Callable[[], None]:
+    """Every delivery names one source, whose adapter is imported on first use; a fetch job's is read from the tool's
+    API through the container's HTTP pool."""
 
     def setup() -> None:
         from npsloop import wiring
@@ -45,8 +46,10 @@ def _ingest(factory: str, source: str, *modules: str) -> Callable[[], None]:
         wiring.mapping(s.mapping_parameter)
         adapter(source)
         store.counting.themes_of("a comment")  # the theme taxonomy, built for the first comment stored
-        for module in modules:
-            importlib.import_module(module)
+        if fetches:
+            from npsloop.sources import fetching
+
+            fetching.pool()
         clients(archive, store)  # the fetch queue: only for a source that sends ids (ingest), a retry (fetch)
 
     return setup
@@ -127,7 +130,7 @@ def _baseline() -> None:
 
 SETUP: dict[str, Callable[[], None]] = {
     "ingest_webhook": _ingest("ingest", "typeform"),
-    "fetch_response": _ingest("fetch", "surveymonkey", "requests"),  # each fetch GETs the tool's API with requests
+    "fetch_response": _ingest("fetch", "surveymonkey", fetches=True),  # each fetch GETs the tool's API (urllib3)
     "compute_score": _compute_score,
     "sync_salesforce": _sync_salesforce,
     "notify": _notify,
