@@ -185,23 +185,15 @@ def install(meter: Meter) -> None:
 
         return wrapped
 
-    def serving_write(method: Callable[..., Any]) -> Callable[..., Any]:
+    def flagged(flag: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        """`method` with meter.local.<flag> set while it runs (a transaction's writes, a write request's reads)."""
+
         def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-            meter.local.writing = True
+            setattr(meter.local, flag, True)
             try:
                 return method(self, *args, **kwargs)
             finally:
-                meter.local.writing = False
-
-        return wrapped
-
-    def transaction(method: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-            meter.local.transaction = True
-            try:
-                return method(self, *args, **kwargs)
-            finally:
-                meter.local.transaction = False
+                setattr(meter.local, flag, False)
 
         return wrapped
 
@@ -209,9 +201,9 @@ def install(meter: Meter) -> None:
         setattr(DynamoDBBackend, name, writes(getattr(DynamoDBBackend, name)))
     for name in ("get_item", "query", "scan"):
         setattr(DynamoDBBackend, name, reads(getattr(DynamoDBBackend, name)))
-    DynamoDBBackend.transact_write_items = transaction(DynamoDBBackend.transact_write_items)
+    DynamoDBBackend.transact_write_items = flagged("transaction", DynamoDBBackend.transact_write_items)
     for name in WRITES:  # the request handlers: moto reads the item before some writes (UpdateItem, ALL_OLD)
-        setattr(DynamoHandler, name, serving_write(getattr(DynamoHandler, name)))
+        setattr(DynamoHandler, name, flagged("writing", getattr(DynamoHandler, name)))
 
     put_events = EventsBackend.put_events
 
