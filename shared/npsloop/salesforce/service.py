@@ -9,6 +9,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from npsloop.aggregation import Basis, basis_moves, merge, month_window, rolling_counts
+from npsloop.calls import side_by_side
 from npsloop.envelopes import Queued
 from npsloop.models import LinkedEvent, ScoredEvent
 from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
@@ -27,7 +28,7 @@ from npsloop.salesforce.sync import (
 from npsloop.stores.aggregates import AggregateStore
 from npsloop.stores.bus import EventBus
 from npsloop.stores.queue import Queue, backoff_seconds
-from npsloop.stores.responses import Link, ResponseStore
+from npsloop.stores.responses import Link, ResponseStore, SyncedTo
 
 logger = Logger(child=True)
 
@@ -68,11 +69,13 @@ def account_nps(
         return {}
     moves = merge(_link_moves(event, stored.get(rid), matches[rid]) for rid, event in latest.items())
     window = month_window(now)
+    counted = side_by_side(  # one Query per account (a Query reads one partition), made side by side
+        lambda account: ports.aggregates.between(f"account#{account}", f"month#{window[0]}", f"month#{window[-1]}"),
+        accounts,
+    )
     out = {}
-    for account in accounts:
-        pk = f"account#{account}"
-        counted = ports.aggregates.between(pk, f"month#{window[0]}", f"month#{window[-1]}")
-        counts = rolling_counts(counted, moves, pk, window)
+    for account, items in zip(accounts, counted, strict=True):
+        counts = rolling_counts(items, moves, f"account#{account}", window)
         out[account] = (counts.nps, counts.responses)
     return out
 
@@ -146,9 +149,9 @@ def _sync_chunk(
 
     ports.bus.publish_batched("ResponseLinked", [linked(latest[rid], m).model_dump(mode="json")
                                                  for rid, m in outcome.synced.items()])  # fmt: skip
-    for rid, m in outcome.synced.items():
-        ports.responses.record_link(rid, latest[rid].revision, contact_id=m.contact_id, account_id=m.account_id,
-                                    record_id=outcome.record_ids.get(rid))  # fmt: skip
+    ports.responses.record_links({rid: (latest[rid].revision, SyncedTo(m.contact_id, m.account_id,
+                                                                       outcome.record_ids.get(rid)))
+                                  for rid, m in outcome.synced.items()}, stored)  # fmt: skip
     letters = []
     for q in queued:
         error = outcome.rejected.get(q.detail.response.response_id)
