@@ -127,19 +127,24 @@ class Store:
 
         The field gets an index the first time it is looked up (an upsert's external id, as Salesforce indexes
         external id fields): without one, each upsert read every record of the table."""
+        index, select = self.lookup(field)
+        with self.lock:
+            if field not in self._indexed:
+                self._db.execute(index)
+                self._indexed.add(field)
+            rows = self._db.execute(select, (sobject, _fold(value))).fetchall()
+        return [row[0] for row in rows]
+
+    @staticmethod
+    def lookup(field: str) -> tuple[str, str]:
+        """The index on a field and the SELECT of `find` through it (INDEXED BY: SQLite would rather read every
+        record of the sObject through records_by_sobject, which spares it sorting by seq)."""
         if not NAME_PATTERN.fullmatch(field):
             raise ValueError(f"not a field name: {field!r}")
         expression = f"fold(json_extract(fields, '$.\"{field}\"'))"  # a name: nothing to escape
-        with self.lock:
-            if field not in self._indexed:
-                name = f"records_by_{field}_{hashlib.sha1(field.encode()).hexdigest()[:8]}"  # noqa: S324 (a name)
-                self._db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON records (sobject, {expression})")
-                self._indexed.add(field)
-            rows = self._db.execute(
-                f"SELECT id FROM records WHERE sobject = ? AND {expression} = ? ORDER BY seq",  # noqa: S608
-                (sobject, _fold(value)),
-            ).fetchall()
-        return [row[0] for row in rows]
+        name = f"records_by_{field}_{hashlib.sha1(field.encode()).hexdigest()[:8]}"  # noqa: S324 (a name, not a secret)
+        return (f"CREATE INDEX IF NOT EXISTS {name} ON records (sobject, {expression})",
+                f"SELECT id FROM records INDEXED BY {name} WHERE sobject = ? AND {expression} = ? ORDER BY seq")  # noqa: S608
 
     def clear(self) -> None:
         with self.lock:
