@@ -161,12 +161,12 @@ def test_a_shorter_batch_handed_over_again_ends_inside_a_counted_chunk_and_the_n
 
 
 def test_links_erasure_and_sentiment_move_only_what_changed(stack, context):
-    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.responses import ResponseStore, SyncedTo
 
     generic(context, {"response_id": "l1", "score": 9, "responded_at": "2026-08-01T10:00:00Z",
                       "comment": "Far too expensive"})  # fmt: skip
     store = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
-    store.record_link("generic:l1", 1, contact_id="003A", account_id="001A", record_id="a0X1")
+    store.record_link("generic:l1", 1, SyncedTo("003A", "001A", "a0X1"))
     store.set_sentiment([("generic:l1", 1, "NEGATIVE")])
     store.erase("generic:l1", at="2026-08-02T00:00:00Z")
     event = stack.stream_event()

@@ -70,12 +70,12 @@ def test_nps_by_segment_week_and_quarter(seeded, context):
 
 
 def test_the_account_segment_counts_the_responses_the_sync_linked_to_it(seeded, stack, context):
-    from npsloop.stores.responses import ResponseStore
+    from npsloop.stores.responses import ResponseStore, SyncedTo
 
     store = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
     for rid in ("2026-03-support-0", "2026-03-support-4", "2026-04-onboarding-0"):  # 10 and 3 in March, 10 in April
-        store.record_link(f"generic:{rid}", 1, contact_id=None, account_id="001A", record_id=None)
-    store.record_link("generic:2026-04-support-0", 1, contact_id=None, account_id="001B", record_id=None)
+        store.record_link(f"generic:{rid}", 1, SyncedTo(None, "001A", None))
+    store.record_link("generic:2026-04-support-0", 1, SyncedTo(None, "001B", None))
     _, body = nps(context, seeded, segment="account", value="001A", period="quarter",
                   **{"from": "2026-01-01", "to": "2026-06-30"})  # fmt: skip
     assert [(r["period"], r["promoters"], r["passives"], r["detractors"]) for r in body["periods"]] == [

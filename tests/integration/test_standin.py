@@ -693,3 +693,18 @@ def test_records_persist_in_a_given_sqlite_file(tmp_path):
         assert org.create("Account", Name="New") != account_id
     finally:
         second.stop()
+
+
+def test_an_upsert_finds_its_record_by_an_index_not_by_reading_every_record():
+    from npsloop_local.standin.store import Store
+
+    # Given a store with records of two sObjects carrying the same external id value in different cases
+    store = Store(":memory:")
+    ids = [store.insert(sobject, {"Response_Id__c": value}) for sobject, value in
+           (("NPS_Response__c", "a:1"), ("Contact", "A:1"), ("NPS_Response__c", "b:2"))]  # fmt: skip
+    # When one is looked up by its external id
+    found = store.find("NPS_Response__c", "Response_Id__c", "A:1")
+    # Then it is found case-insensitively within its sObject, through an index on the field
+    assert found == [ids[0]]
+    plan = store._db.execute(f"EXPLAIN QUERY PLAN {store.lookup('Response_Id__c')[1]}", ("x", "y")).fetchall()
+    assert any("USING INDEX records_by_Response_Id__c" in row[-1] for row in plan), plan

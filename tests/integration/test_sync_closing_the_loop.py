@@ -9,7 +9,7 @@ from sync_salesforce import handler as sync
 
 from npsloop.models import CanonicalResponse
 from npsloop.salesforce import client as sf_client
-from npsloop.stores.responses import AccountCounts, ResponseStore
+from npsloop.stores.responses import AccountCounts, ResponseStore, SyncedTo
 from npsloop_local.standin import SalesforceStandin
 
 from .salesforce import get, records, scored_record, stats, use_secret
@@ -67,7 +67,7 @@ def test_links_learned_feed_the_account_segment_exactly_once(org, stack, context
     assert store.save(later, revision=2, received_at=datetime(2026, 11, 3, tzinfo=UTC))  # ingest's next revision
     counted = {"day#2026-11-02": {"responses": 1, "detractors": 1, "score_4": 1}}  # it keeps its link, latest answer
     assert accounts.between(f"account#{account}", "day#2026-11-01", "day#2026-11-30") == counted
-    store.record_link("generic:77", 2, contact_id=None, account_id=None, record_id=None)  # the sync matched nobody
+    store.record_link("generic:77", 2, SyncedTo(None, None, "a0X77"))  # the sync matched nobody this time
     assert accounts.between(f"account#{account}", "month#2026-01", "month#2026-12") == {}
 
 

@@ -90,6 +90,27 @@ def test_redelivery_upserts_the_same_record(org, stack, context):
     assert len(records(org)) == 1
 
 
+def test_a_redelivery_writes_no_link_the_item_already_holds(org, stack, context):
+    # Given three stored responses synced once: each item holds its link (one write each)
+    responses = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))
+    received = datetime(2026, 8, 1, tzinfo=UTC)
+    for i in (1, 2, 3):
+        responses.create(CanonicalResponse(response_id=f"generic:{i}", source="generic", score=8), received_at=received)
+    event = {"Records": [scored_record(8, i) for i in (1, 2, 3)]}
+    stack.stream_event()  # the stream read up to the three creations
+    assert sync.lambda_handler(event, context) == {"batchItemFailures": []}
+    linked = stack.stream_event()["Records"]
+    assert sorted(r["dynamodb"]["Keys"]["response_id"]["S"] for r in linked) == ["generic:1", "generic:2", "generic:3"]
+    stored = responses.links(["generic:1", "generic:2", "generic:3"])
+    assert {rid: link.synced.record_id for rid, link in stored.items()} == {
+        r["Response_Id__c"]: r["Id"] for r in records(org)}  # fmt: skip
+    # When the same message comes back (a redelivery) and is synced again
+    assert sync.lambda_handler(event, context) == {"batchItemFailures": []}
+    # Then Salesforce is upserted again, but no item is written: each already says the same
+    assert len(records(org)) == 3
+    assert stack.stream_event()["Records"] == []
+
+
 def test_an_older_revision_arriving_late_does_not_overwrite_the_newer_record(org, stack, context):
     # Given revision 2 of a response stored and synced (score 9), revision 1 (score 3) held back by retries
     responses = ResponseStore(stack.names.refs["ResponsesTable"], stack.client("dynamodb"))

@@ -58,6 +58,40 @@ def test_a_transaction_that_succeeds_writes_every_item(dynamodb):
     assert len(_items(dynamodb, "ranged")) == 2
 
 
+def test_a_query_reads_its_partition_only_and_answers_as_before(dynamodb, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    # Given a ranged table with three partitions, one of them larger than a page of two, and a plain table
+    for pk in ("a", "b", "c"):
+        for sk in ("1", "2", "3", "4", "5"):
+            dynamodb.put_item(TableName="ranged", Item={"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": sk}})
+    monkeypatch.setattr(Table, "all_items", lambda self: pytest.fail("a Query sorted the whole table"))
+
+    def query(**request):
+        pages, start = [], None
+        while True:
+            page = dynamodb.query(TableName="ranged", **request, **({"ExclusiveStartKey": start} if start else {}))
+            pages.append([(i["pk"]["S"], i["sk"]["S"]) for i in page["Items"]])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return pages
+
+    between = {"KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+               "ExpressionAttributeValues": {":pk": {"S": "b"}, ":a": {"S": "2"}, ":b": {"S": "4"}}}  # fmt: skip
+    # When it is queried by partition, sort key range, page, order and filter, Then only that partition answers
+    assert query(**between) == [[("b", "2"), ("b", "3"), ("b", "4")]]
+    assert query(**between, Limit=2) == [[("b", "2"), ("b", "3")], [("b", "4")]]
+    assert query(**between, ScanIndexForward=False) == [[("b", "4"), ("b", "3"), ("b", "2")]]
+    odd = {"FilterExpression": "n <> :two", "ExpressionAttributeValues": {**between["ExpressionAttributeValues"],
+                                                                          ":two": {"N": "3"}}}  # fmt: skip
+    assert query(KeyConditionExpression=between["KeyConditionExpression"], **odd) == [[("b", "2"), ("b", "4")]]
+    absent = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": "none"}}}
+    assert query(**absent) == [[]]
+    plain = dynamodb.query(TableName="plain", KeyConditionExpression="pk = :pk",
+                           ExpressionAttributeValues={":pk": {"S": "a"}})["Items"]  # fmt: skip
+    assert plain == [{"pk": {"S": "a"}, "n": {"N": "1"}}]
+
+
 def test_sqs_still_answers_its_attributes_and_content_based_deduplication():
     patch_moto()
     with mock_aws():

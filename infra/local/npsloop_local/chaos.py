@@ -402,6 +402,7 @@ def _run(stack: Any, org: Any, plan: Plan, account_of: dict[str, str], options: 
         f"aggregates    {len(expected_counts(plan.latest.values(), account_of))} items against the truth, "
         f"{len(counts)} differ",
         f"DLQ           {sum(before.values())} before redrive ({_nonzero(before)}), {dlq_after} after",
+        f"functions     {_busy_functions(stack)}",
         f"load          {load}",
     ]:  # fmt: skip
         say(line)
@@ -543,6 +544,14 @@ def _counted(target: Any, accounts: Iterable[str]) -> dict[tuple, dict[str, int]
         if "LastEvaluatedKey" not in page:
             return out
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _busy_functions(stack: Any) -> str:
+    """The queue- and stream-fed functions' invocations and their mean time (where a run's time goes)."""
+    fed = [fn.logical_id for fn in stack.template.functions() if fn.queues or fn.streams]
+    used = {name: stack.pools[name].usage for name in fed if stack.pools[name].usage.invocations}
+    return "; ".join(f"{name} {u.invocations} invocations, {u.seconds:.0f} s in all ({u.seconds / u.invocations:.2f} s "
+                     f"each)" for name, u in sorted(used.items(), key=lambda kv: -kv[1].seconds))  # fmt: skip
 
 
 def _uptime() -> str:

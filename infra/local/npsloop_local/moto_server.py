@@ -167,6 +167,40 @@ def patch_per_request_costs() -> None:
     SQSBackend.send_message = send_message
 
 
+class _Partition:
+    """A table as its Query sees it: the items of one partition (DynamoDB reads a partition by its key; moto's Query
+    sorted every item of the table to pick the partition's, so a Query's cost grew with the table)."""
+
+    def __init__(self, table: Any, hash_key: Any):
+        self._table, self._hash_key = table, hash_key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list[Any]:
+        bucket = self._table.items.get(self._hash_key)
+        if bucket is None:
+            return []
+        return list(bucket.values()) if self._table.range_key_attr else [bucket]
+
+
+def patch_table_queries() -> None:
+    """A Query of a table (not of an index) looks at its partition's items only; the results are the same."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "npsloop_patched", False):
+        return
+    query = Table.query
+
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")  # moto passes it 8th, by position
+        table = self if index_name or hash_key is None else _Partition(self, hash_key)
+        return query(table, hash_key, *args, **kwargs)
+
+    partition_query.npsloop_patched = True  # type: ignore[attr-defined]
+    Table.query = partition_query
+
+
 def patch_stream_iterators() -> None:
     """moto keeps every shard iterator it hands out, and each GetRecords hands out one (about 2 KB): a stream poller
     reading four times a second grew moto by some 30 MB an hour. DynamoDB Streams iterators expire after 15
@@ -197,6 +231,7 @@ def patch_moto() -> None:
     patch_eventbridge_envelope()
     patch_dynamodb_transactions()
     patch_per_request_costs()
+    patch_table_queries()
     patch_stream_iterators()
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from npsloop.aggregation import month_window, period_labels
+from npsloop.calls import side_by_side
 from npsloop.envelopes import Queued
 from npsloop.models import LinkedEvent, ScoredEvent
 from npsloop.salesforce.client import SalesforceAuthError, SalesforceClient, SalesforceError
@@ -27,7 +28,7 @@ from npsloop.salesforce.sync import (
 from npsloop.scoring import Counts
 from npsloop.stores.bus import EventBus
 from npsloop.stores.queue import Queue, backoff_seconds
-from npsloop.stores.responses import AccountCounts, ResponseStore
+from npsloop.stores.responses import AccountCounts, ResponseStore, SyncedTo
 
 logger = Logger(child=True)
 
@@ -64,9 +65,11 @@ def account_nps(
     links to it, each once, with this batch's own as the sync is about to store them (a response of the batch
     counts for the account it matches now, with its latest answer)."""
     window = month_window(now)
+    matched = sorted({m.account_id for m in matches.values() if m.account_id})
+    found = side_by_side(lambda account: accounts.scores(account, window[0], window[-1] + "~"), matched)  # a Query each
     out = {}
-    for account in sorted({m.account_id for m in matches.values() if m.account_id}):
-        scores = {rid: score for rid, (score, _) in accounts.scores(account, window[0], window[-1] + "~").items()}
+    for account, scores in zip(matched, found, strict=True):
+        scores = {rid: score for rid, (score, _) in scores.items()}
         for rid, event in latest.items():
             scores.pop(rid, None)
             if matches[rid].account_id == account and period_labels(event.period_time)["month"] in window:
@@ -113,8 +116,8 @@ def _sync_chunk(
                        extra={"used": used, "allocation": total, "share": pacing.api_share})  # fmt: skip
         return _retry_later(queued, ports, pacing, hold=pacing.backoff_max_seconds)
     latest = latest_revisions(q.detail for q in queued)
-    stored = ports.responses.revisions(list(latest))
-    superseded = [rid for rid, event in latest.items() if rid in stored and stored[rid] > event.revision]
+    stored = ports.responses.links(list(latest))
+    superseded = [rid for rid, event in latest.items() if rid in stored and stored[rid].revision > event.revision]
     if superseded:  # a newer revision is stored: its own ResponseScored syncs it; an older one must not overwrite it
         logger.info("older revisions not synced: a newer one is stored", extra={"responses": len(superseded)})
         for rid in superseded:
@@ -138,9 +141,9 @@ def _sync_chunk(
 
     ports.bus.publish_batched("ResponseLinked", [linked(latest[rid], m).model_dump(mode="json")
                                                  for rid, m in outcome.synced.items()])  # fmt: skip
-    for rid, m in outcome.synced.items():
-        ports.responses.record_link(rid, latest[rid].revision, contact_id=m.contact_id, account_id=m.account_id,
-                                    record_id=outcome.record_ids.get(rid))  # fmt: skip
+    ports.responses.record_links({rid: (latest[rid].revision, SyncedTo(m.contact_id, m.account_id,
+                                                                       outcome.record_ids.get(rid)))
+                                  for rid, m in outcome.synced.items()}, stored)  # fmt: skip
     letters = []
     for q in queued:
         error = outcome.rejected.get(q.detail.response.response_id)

@@ -69,7 +69,11 @@ def _in_clause(field_name: str, values: Sequence[str]) -> str:
 
 
 def chunked_queries(select: str, conditions: Mapping[str, list[str]], order_by: str = "") -> list[str]:
-    """`select WHERE a IN (...) OR b IN (...)`, split into as few queries as fit the URI limit."""
+    """`select WHERE a IN (...) OR b IN (...)`, split into as few queries as fit the URI limit.
+
+    A query's encoded length is the sum of its pieces' (quote_plus encodes character by character), so it is kept
+    as values are added instead of encoding the whole query again for each value (quadratic in a batch's values).
+    """
     queries: list[str] = []
     current: dict[str, list[str]] = {name: [] for name in conditions}
 
@@ -77,15 +81,26 @@ def chunked_queries(select: str, conditions: Mapping[str, list[str]], order_by: 
         where = " OR ".join(_in_clause(name, values) for name, values in parts.items() if values)
         return f"{select} WHERE {where}{order_by}"
 
+    def encoded(text: str) -> int:
+        return len(urllib.parse.quote_plus(text))
+
+    base = encoded(f"{select} WHERE {order_by}")
+    size, count = base, 0
     for name, values in conditions.items():
+        opening = encoded(f"{name} IN (") + encoded(")")
         for value in values:
-            current[name].append(value)
-            if len(urllib.parse.quote_plus(build(current))) > MAX_ENCODED_SOQL and sum(map(len, current.values())) > 1:
-                current[name].pop()
+            literal = encoded(soql_string(value))
+            if current[name]:
+                grown = encoded(", ") + literal
+            else:
+                grown = opening + literal + (encoded(" OR ") if count else 0)
+            if size + grown > MAX_ENCODED_SOQL and count:
                 queries.append(build(current))
                 current = {n: [] for n in conditions}
-                current[name].append(value)
-    if any(current.values()):
+                size, count, grown = base, 0, opening + literal
+            current[name].append(value)
+            size, count = size + grown, count + 1
+    if count:
         queries.append(build(current))
     return queries
 

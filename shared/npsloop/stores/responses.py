@@ -17,13 +17,14 @@ being stored again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from npsloop.aggregation import STORED_PERIODS, Basis, basis_of, increments, period_labels
 from npsloop.aws import TableStore, conditional_failed
+from npsloop.calls import side_by_side
 from npsloop.models import CanonicalResponse, iso
 from npsloop.scoring import classify
 
@@ -54,6 +55,24 @@ class Counting:
 
     def basis(self, response: CanonicalResponse, received_at: datetime) -> Basis:
         return basis_of(response, received_at, self.segments, self.themes_of(response.comment))
+
+
+@dataclass(frozen=True)
+class SyncedTo:
+    """What the sync matched a response to in Salesforce: its Contact, its Account and its NPS_Response__c record."""
+
+    contact_id: str | None
+    account_id: str | None
+    record_id: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the stored item says about a response: its revision and what the sync last matched it to (None before
+    the first sync)."""
+
+    revision: int
+    synced: SyncedTo | None = None
 
 
 class ResponseStore(TableStore):
@@ -141,9 +160,14 @@ class ResponseStore(TableStore):
         )  # fmt: skip
 
     def revisions(self, response_ids: list[str]) -> dict[str, int]:
-        """The revision stored now of each response (one not stored is left out; one BatchGetItem per hundred)."""
-        return {item["response_id"]["S"]: int(item["revision"]["N"])
-                for item in self._batch_get(response_ids, "response_id, #r", {"#r": "revision"})
+        """The revision stored now of each response (one not stored is left out)."""
+        return {rid: link.revision for rid, link in self.links(response_ids).items()}
+
+    def links(self, response_ids: list[str]) -> dict[str, Link]:
+        """Each stored response's revision and what the sync matched it to (one BatchGetItem per hundred)."""
+        projection = f"response_id, #r, {', '.join(SYNCED_ATTRIBUTES)}"
+        return {item["response_id"]["S"]: Link(int(item["revision"]["N"]), _synced(item))
+                for item in self._batch_get(response_ids, projection, {"#r": "revision"})
                 if "revision" in item}  # fmt: skip
 
     def set_sentiment(self, found: Iterable[tuple[str, int, str]]) -> None:
@@ -164,13 +188,12 @@ class ResponseStore(TableStore):
         return self.batch_get([{"response_id": {"S": rid}} for rid in response_ids], ProjectionExpression=projection,
                               ExpressionAttributeNames=names)  # fmt: skip
 
-    def record_link(self, response_id: str, revision: int, *, contact_id: str | None, account_id: str | None,
-                    record_id: str | None) -> None:  # fmt: skip
+    def record_link(self, response_id: str, revision: int, synced: SyncedTo) -> None:
         """Remember what the sync matched a revision to (a newer revision keeps its own); what it did not match is
         removed (`sf_account_id` keys the ByAccount index, which takes a string or nothing)."""
         values: dict[str, Any] = {":rev": {"N": str(revision)}}
         sets, removes = [], []
-        for name, value in (("sf_contact_id", contact_id), ("sf_account_id", account_id), ("sf_record_id", record_id)):
+        for name, value in zip(SYNCED_ATTRIBUTES, _ids(synced), strict=True):
             if value:
                 values[f":{name}"] = {"S": value}
                 sets.append(f"{name} = :{name}")
@@ -178,17 +201,35 @@ class ResponseStore(TableStore):
                 removes.append(name)
         update = " ".join(part for part in ("SET " + ", ".join(sets) if sets else "",
                                             "REMOVE " + ", ".join(removes) if removes else "") if part)  # fmt: skip
-        try:
-            self.ddb.update_item(
-                TableName=self.table,
-                Key={"response_id": {"S": response_id}},
-                UpdateExpression=update,
-                ConditionExpression="revision = :rev",
-                ExpressionAttributeValues=values,
-            )
-        except Exception as exc:
-            if not conditional_failed(exc):
-                raise
+        self.write_if(
+            "update_item", Key={"response_id": {"S": response_id}}, UpdateExpression=update,
+            ConditionExpression="revision = :rev", ExpressionAttributeValues=values,
+        )  # fmt: skip
+
+    def record_links(self, links: Mapping[str, tuple[int, SyncedTo]], stored: Mapping[str, Link]) -> int:
+        """`record_link` for each response id -> (revision, match), side by side, except where the stored item (as
+        `links` read it) already says the same of that revision: a write that changes nothing still costs its write
+        units. Returns the writes made."""
+        changed = [(rid, revision, synced) for rid, (revision, synced) in links.items()
+                   if not ((held := stored.get(rid)) and held.revision == revision and held.synced == synced)]
+        side_by_side(lambda link: self.record_link(*link), changed)
+        return len(changed)
+
+
+SYNCED_ATTRIBUTES = ("sf_contact_id", "sf_account_id", "sf_record_id")
+
+
+def _ids(synced: SyncedTo) -> tuple[str | None, str | None, str | None]:
+    return synced.contact_id, synced.account_id, synced.record_id
+
+
+def _synced(item: dict[str, Any]) -> SyncedTo | None:
+    """What the item says the sync matched it to; None when no sync has stored a match yet (a stored match always
+    names its NPS_Response__c record)."""
+    if "sf_record_id" not in item:
+        return None
+    contact, account, record = ((item.get(name) or {}).get("S") for name in SYNCED_ATTRIBUTES)
+    return SyncedTo(contact, account, record)
 
 
 def _refused(exc: Exception) -> StoredResponse | Erased | None:
