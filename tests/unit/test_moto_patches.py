@@ -174,3 +174,33 @@ def test_stream_iterators_are_forgotten_once_expired(moto_server, monkeypatch):
     got = streams.get_records(ShardIterator=iterator)
     assert [r["dynamodb"]["Keys"] for r in got["Records"]] == [{"pk": {"S": "a"}}]
     assert grown >= 20 and len(held) < grown
+
+
+def test_an_index_query_sees_every_write_at_once_and_only_its_key():
+    patch_moto()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-central-1")
+        client.create_table(
+            TableName="indexed", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("id", "acct", "at")],
+            GlobalSecondaryIndexes=[{"IndexName": "ByAcct", "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
+                {"AttributeName": "acct", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]}],
+        )  # fmt: skip
+
+        def ids(acct):
+            items = client.query(TableName="indexed", IndexName="ByAcct", KeyConditionExpression="acct = :a",
+                                 ExpressionAttributeValues={":a": {"S": acct}})["Items"]  # fmt: skip
+            return [i["id"]["S"] for i in items]
+
+        for n, acct in enumerate(("A", "B", "A")):
+            client.put_item(TableName="indexed", Item={"id": {"S": f"r{n}"}, "acct": {"S": acct}, "at": {"S": f"{n}"}})
+        client.put_item(TableName="indexed", Item={"id": {"S": "none"}, "at": {"S": "9"}})  # not in the index
+        assert (ids("A"), ids("B"), ids("C")) == (["r0", "r2"], ["r1"], [])
+        client.update_item(TableName="indexed", Key={"id": {"S": "r0"}}, UpdateExpression="SET acct = :b",
+                           ExpressionAttributeValues={":b": {"S": "B"}})  # fmt: skip
+        assert (ids("A"), ids("B")) == (["r2"], ["r0", "r1"])
+        client.delete_item(TableName="indexed", Key={"id": {"S": "r2"}})
+        client.transact_write_items(TransactItems=[{"Update": {
+            "TableName": "indexed", "Key": {"id": {"S": "none"}}, "UpdateExpression": "SET acct = :a",
+            "ExpressionAttributeValues": {":a": {"S": "A"}}}}])  # fmt: skip
+        assert (ids("A"), ids("B")) == (["none"], ["r0", "r1"])

@@ -184,8 +184,46 @@ class _Partition:
         return list(bucket.values()) if self._table.range_key_attr else [bucket]
 
 
+class _IndexPartition:
+    """A table as a Query of one of its global indexes sees it: the items whose index hash key has the value asked
+    for (moto looked at every item of the table for each such Query; the sync makes one per matched account)."""
+
+    def __init__(self, table: Any, items: list[Any]):
+        self._table, self._items = table, items
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list[Any]:
+        return self._items
+
+
+_WRITES: dict[str, int] = {}  # table name -> writes moto made to it so far
+_BY_INDEX_KEY: dict[tuple[int, str], tuple[int, dict[tuple[str, str], list[Any]]]] = {}  # (table, index) -> map
+
+
+def _index_items(table: Any, index: Any, hash_key: Any) -> list[Any]:
+    """The items of `table` under `hash_key` in `index`, from a map built again once the table was written to."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    attribute = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+    generation = _WRITES.get(table.name, 0)
+    built, by_key = _BY_INDEX_KEY.get((id(table), index.name), (-1, {}))
+    if built != generation:
+        by_key = {}
+        for item in table.all_items():
+            value = item.attrs.get(attribute) if isinstance(item, Item) else None
+            if value is not None:
+                by_key.setdefault((value.type, str(value.value)), []).append(item)
+        _BY_INDEX_KEY[(id(table), index.name)] = (generation, by_key)
+    return by_key.get((hash_key.type, str(hash_key.value)), [])
+
+
 def patch_table_queries() -> None:
-    """A Query of a table (not of an index) looks at its partition's items only; the results are the same."""
+    """A Query of a table looks at its partition's items only, and a Query of a global index (one hash key) at the
+    items with that key; the results are the same. Every write moto makes (a transaction's and a batch's too go
+    through put_item, update_item and delete_item) marks its table's index maps out of date."""
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
     if getattr(Table.query, "npsloop_patched", False):
@@ -194,9 +232,37 @@ def patch_table_queries() -> None:
 
     def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")  # moto passes it 8th, by position
-        table = self if index_name or hash_key is None else _Partition(self, hash_key)
+        if hash_key is None:
+            table = self
+        elif not index_name:
+            table = _Partition(self, hash_key)
+        else:
+            index = next((i for i in self.global_indexes if i.name == index_name), None)
+            hashes = [k for k in index.schema if k["KeyType"] == "HASH"] if index else []
+            table = _IndexPartition(self, _index_items(self, index, hash_key)) if len(hashes) == 1 else self
         return query(table, hash_key, *args, **kwargs)
 
+    def counting(write: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return write(self, table_name, *args, **kwargs)
+            finally:
+                _WRITES[table_name] = _WRITES.get(table_name, 0) + 1
+
+        return wrapped
+
+    for name in ("put_item", "update_item", "delete_item"):
+        setattr(DynamoDBBackend, name, counting(getattr(DynamoDBBackend, name)))
+    transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return transact(self, *args, **kwargs)
+        finally:  # a cancelled transaction puts items back without those methods
+            for table_name in list(self.tables):
+                _WRITES[table_name] = _WRITES.get(table_name, 0) + 1
+
+    DynamoDBBackend.transact_write_items = transact_write_items
     partition_query.npsloop_patched = True  # type: ignore[attr-defined]
     Table.query = partition_query
 
