@@ -71,7 +71,7 @@ NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
 ONLY_AT_IMPORT_OF = {
     # a Delivery (answers are recorded as deliveries of the `email` source), a fetch job's adapter, a JSON body
     "npsloop.sources.base": {"ingest_webhook", "fetch_response", "answer_survey", "record_click", "surveys_api"},
-    "requests": {"notify", "sync_salesforce", "surveys_api"},  # Salesforce (HasOptedOutOfEmail) and alert channels
+    "requests": {"notify"},  # its alert channels (Slack, Teams); Salesforce is called with urllib3 (npsloop.outbound)
 }
 
 
@@ -119,8 +119,8 @@ def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_h
 def test_a_fetch_from_a_survey_tools_api_needs_no_requests():
     """fetch_response's every job reads the tool's API with urllib3, which botocore has imported: neither its import
     nor the adapters that fetch, nor their HTTP pool, bring in requests (15 to 25 ms of a cold start)."""
-    code = ("import sys, fetch_response.handler; from npsloop.sources import adapter, fetching; "
-            "adapter('surveymonkey'); adapter('qualtrics'); fetching.pool(); "
+    code = ("import sys, fetch_response.handler; from npsloop import outbound; from npsloop.sources import adapter; "
+            "adapter('surveymonkey'); adapter('qualtrics'); outbound.pool(); "
             "assert 'requests' not in sys.modules and 'charset_normalizer' not in sys.modules, 'requests is imported'")
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
