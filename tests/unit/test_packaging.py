@@ -66,6 +66,7 @@ def test_every_handler_imports_with_only_its_template_environment():
 NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
                    "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.event_handler.appsync",
                    "aws_lambda_powertools.event_handler.bedrock_agent", "asyncio", "npsloop.analysis.comprehend",
+                   "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
 # and what only the functions named may import up front, because their every invocation uses it
 ONLY_AT_IMPORT_OF = {
@@ -111,6 +112,30 @@ def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_h
             "assert '__getattr__' not in vars(package), 'completed once'\n"
             "try:\n    from aws_lambda_powertools.event_handler import NoSuchResolver\nexcept ImportError:\n    pass\n"
             "else:\n    raise AssertionError('an unknown name must fail as before')")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_powertools_data_classes_package_gives_each_name_from_its_submodule_and_every_name_after_npsloop_http():
+    """npsloop.http registers data_classes without its __init__ (every event source's class): a name the __init__
+    re-exports imports its submodule alone, `event_source` (also a submodule's name) and `__all__` run the __init__,
+    and every name is what Powertools' own import gives."""
+    code = ("import sys, importlib; import npsloop.http; p = 'aws_lambda_powertools.utilities.data_classes'; "
+            "loaded = {m for m in sys.modules if m.startswith(p + '.')}; "
+            "assert p + '.code_pipeline_job_event' not in loaded and p + '.sqs_event' not in loaded, sorted(loaded); "
+            "assert p + '.api_gateway_proxy_event' in loaded; "
+            "from aws_lambda_powertools.utilities.data_classes import SQSEvent, APIGatewayProxyEventV2; "
+            "assert SQSEvent is importlib.import_module(p + '.sqs_event').SQSEvent; "
+            "assert p + '.code_pipeline_job_event' not in sys.modules, 'one name, one submodule'; "
+            "from aws_lambda_powertools.utilities.data_classes import event_source; "
+            "assert callable(event_source) and not isinstance(event_source, type(sys)), 'a function'; "
+            "import aws_lambda_powertools.utilities.data_classes as package; "
+            "assert '__getattr__' not in vars(package) and len(package.__all__) > 40; "
+            "assert all(getattr(package, n) is getattr(importlib.import_module(getattr(package, n).__module__), "
+            "getattr(package, n).__name__) for n in package.__all__ if n != 'event_source')\n"
+            "try:\n    from aws_lambda_powertools.utilities.data_classes import NoSuchEvent\nexcept ImportError:\n"
+            "    pass\nelse:\n    raise AssertionError('an unknown name must fail as before')")  # fmt: skip
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
