@@ -42,18 +42,20 @@ class Answer:
     content: bytes
 
     def json(self) -> Any:
-        """The body as JSON (UTF-8, -16 or -32); ValueError if it is not."""
-        return json.loads(self.content)
+        """The body as JSON: in the charset its Content-Type names, else UTF-8, -16 or -32; ValueError if not JSON."""
+        return json.loads(self.text if self._charset() else self.content)
 
     @property
     def text(self) -> str:
-        kind = self.headers.get("Content-Type", "")
-        charset = next((p.split("=", 1)[1].strip(' "') for p in kind.split(";") if p.strip().startswith("charset=")),
-                       "utf-8")  # fmt: skip
+        """The body in the charset its Content-Type names (UTF-8 if none, or one Python does not know)."""
         try:
-            return self.content.decode(charset, errors="replace")
+            return self.content.decode(self._charset() or "utf-8", errors="replace")
         except LookupError:
             return self.content.decode("utf-8", errors="replace")
+
+    def _charset(self) -> str | None:
+        params = self.headers.get("Content-Type", "").split(";")[1:]
+        return next((p.split("=", 1)[1].strip(' "') for p in params if p.strip().lower().startswith("charset=")), None)
 
 
 def send(method: str, url: str, *, timeout: urllib3.Timeout, headers: Mapping[str, str] | None = None,
