@@ -3,44 +3,73 @@ JSON answers, typed errors mapped to statuses in one place, API-key checks."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 EVENT_HANDLER = "aws_lambda_powertools.event_handler"
+DATA_CLASSES = "aws_lambda_powertools.utilities.data_classes"
 
 
-def _event_handler_package() -> ModuleType:
-    """Powertools' event_handler package, registered without running its __init__, which imports every resolver the
-    package has (AppSync's with asyncio, AppSync Events', Bedrock's, VPC Lattice's...: about 20 ms of a cold start)
-    where an HTTP function needs `api_gateway` alone. Its submodules import as usual; the first name only the
-    __init__ defines (`from aws_lambda_powertools.event_handler import AppSyncResolver`) runs the __init__ then, so
-    every import of the package still works, and gives what it gave."""
-    if EVENT_HANDLER in sys.modules:
-        return sys.modules[EVENT_HANDLER]
-    spec = importlib.util.find_spec(EVENT_HANDLER)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"No module named {EVENT_HANDLER!r}", name=EVENT_HANDLER)
+def _without_init(name: str) -> ModuleType:
+    """Powertools' package `name`, registered without running its __init__, which imports much an HTTP function does
+    not need: event_handler's imports every resolver the package has (AppSync's with asyncio, AppSync Events',
+    Bedrock's, VPC Lattice's...: about 20 ms of a cold start) where an HTTP function needs `api_gateway` alone;
+    data_classes' imports the data class of every event source (CodePipeline's with zipfile, tempfile, bz2, lzma:
+    about 10 ms) where api_gateway needs five of them.
+
+    Its submodules import as usual, and so does a name the __init__ imports from one of them (`from .alb_event import
+    ALBEvent`: that submodule alone); any other name (`__all__`, or one that is also a submodule's) runs the __init__
+    then, so every import of the package still works, and gives what it gave."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.origin is None:
+        raise ImportError(f"No module named {name!r}", name=name)
     loader = spec.loader
     package = importlib.util.module_from_spec(spec)
+    reexported, shadowed = _reexports(name, spec.origin)
 
-    def complete(name: str) -> Any:
-        if importlib.util.find_spec(f"{EVENT_HANDLER}.{name}") is not None:  # a submodule, as `from package import`
-            return importlib.import_module(f"{EVENT_HANDLER}.{name}")  # would import it
+    def complete(attr: str) -> Any:
+        if attr in reexported:
+            module, original = reexported[attr]
+            value = getattr(importlib.import_module(module), original)
+            setattr(package, attr, value)
+            return value
+        if attr not in shadowed and importlib.util.find_spec(f"{name}.{attr}") is not None:
+            return importlib.import_module(f"{name}.{attr}")  # a submodule, as `from package import` would import it
         del package.__getattr__  # the __init__ runs once, and defines what the package exports
         loader.exec_module(package)
-        return getattr(package, name)
+        return getattr(package, attr)
 
     package.__getattr__ = complete  # type: ignore[attr-defined]
-    sys.modules[EVENT_HANDLER] = package
-    sys.modules["aws_lambda_powertools"].event_handler = package  # type: ignore[attr-defined]
+    sys.modules[name] = package
+    parent, _, child = name.rpartition(".")
+    setattr(importlib.import_module(parent), child, package)
     return package
 
 
-_event_handler_package()
+def _reexports(package: str, init: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """What the package's __init__ imports from its own submodules: each name's (submodule, name there), and the names
+    that are also a submodule's (data_classes' `event_source`, a function in `.event_source`): the __init__ gives
+    those."""
+    names: dict[str, tuple[str, str]] = {}
+    for node in ast.parse(Path(init).read_bytes()).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level in (0, 1):
+            module = f"{package}.{node.module}" if node.level else node.module
+            if module.rpartition(".")[0] == package:
+                names |= {alias.asname or alias.name: (module, alias.name) for alias in node.names}
+    shadowed = {name for name in names if f"{package}.{name}" in {module for module, _ in names.values()}}
+    return {n: origin for n, origin in names.items() if n not in shadowed and n != "*"}, shadowed
+
+
+_without_init(EVENT_HANDLER)
+_without_init(DATA_CLASSES)
 
 from aws_lambda_powertools.event_handler import content_types  # noqa: E402 (after the package is registered)
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response  # noqa: E402

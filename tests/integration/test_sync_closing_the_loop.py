@@ -7,6 +7,7 @@ import requests
 from compute_score import handler as compute
 from sync_salesforce import handler as sync
 
+from npsloop import outbound
 from npsloop.models import CanonicalResponse
 from npsloop.salesforce import client as sf_client
 from npsloop.stores.responses import AccountCounts, ResponseStore, SyncedTo
@@ -104,8 +105,8 @@ def test_refused_credentials_fail_loudly_once_not_in_a_retry_loop(org, stack, co
         },
     )
     posts = []
-    real_post = requests.Session.post
-    monkeypatch.setattr(requests.Session, "post", lambda self, *a, **kw: posts.append(a) or real_post(self, *a, **kw))
+    real_send = outbound.send  # every call to Salesforce, the token's too
+    monkeypatch.setattr(outbound, "send", lambda *a, **kw: posts.append(a) or real_send(*a, **kw))
     for _ in range(3):
         with pytest.raises(sf_client.SalesforceAuthError, match="cannot sign the JWT"):
             sync.lambda_handler({"Records": [scored_record(8, 1)]}, context)

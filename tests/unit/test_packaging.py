@@ -66,12 +66,13 @@ def test_every_handler_imports_with_only_its_template_environment():
 NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
                    "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.event_handler.appsync",
                    "aws_lambda_powertools.event_handler.bedrock_agent", "asyncio", "npsloop.analysis.comprehend",
+                   "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
                    *(f"npsloop.sources.{name}" for name in SOURCES))  # fmt: skip
 # and what only the functions named may import up front, because their every invocation uses it
 ONLY_AT_IMPORT_OF = {
     # a Delivery (answers are recorded as deliveries of the `email` source), a fetch job's adapter, a JSON body
     "npsloop.sources.base": {"ingest_webhook", "fetch_response", "answer_survey", "record_click", "surveys_api"},
-    "requests": {"notify", "sync_salesforce", "surveys_api"},  # Salesforce (HasOptedOutOfEmail) and alert channels
+    "requests": {"notify"},  # its alert channels (Slack, Teams); Salesforce is called with urllib3 (npsloop.outbound)
 }
 
 
@@ -96,9 +97,23 @@ def test_handlers_import_nothing_their_first_invocation_does_not_need():
         assert not built, f"{module} builds {built} at import time (config._Settings, models.DEFERRED: first use)"
 
 
+def _in_fresh_python(code: str, *paths: Path) -> None:
+    """`code` must run in a fresh interpreter that sees only these folders (the layer unless named)."""
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(str(p) for p in paths or [ROOT / "shared"])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _unknown_name_fails(package: str) -> str:
+    """Code that checks an unknown name of `package` fails to import, as it did before."""
+    return (f"\ntry:\n    from {package} import NoSuchName\nexcept ImportError:\n    pass\n"
+            "else:\n    raise AssertionError('an unknown name must fail as before')")  # fmt: skip
+
+
 def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_http():
-    """npsloop.http registers the package without its __init__ (only api_gateway is imported); a name only the
-    __init__ defines runs it then, and every name is what Powertools' own import gives."""
+    """npsloop.http registers the package without its __init__ (only api_gateway is imported); a name the __init__
+    imports from a submodule imports that one, `__all__` runs the __init__, and every name is what Powertools' own
+    import gives."""
     code = ("import sys; from npsloop.http import APIGatewayHttpResolver, Response, content_types; "
             "assert 'asyncio' not in sys.modules and 'aws_lambda_powertools.event_handler.appsync' not in sys.modules; "
             "from aws_lambda_powertools.event_handler import content_types as c; assert c is content_types; "
@@ -108,23 +123,40 @@ def test_powertools_event_handler_package_still_gives_every_name_after_npsloop_h
             "import aws_lambda_powertools.event_handler as package, aws_lambda_powertools.event_handler.appsync as a; "
             "assert A is APIGatewayHttpResolver and R is Response and AppSyncResolver is a.AppSyncResolver; "
             "assert len(package.__all__) > 10 and all(hasattr(package, n) for n in package.__all__); "
-            "assert '__getattr__' not in vars(package), 'completed once'\n"
-            "try:\n    from aws_lambda_powertools.event_handler import NoSuchResolver\nexcept ImportError:\n    pass\n"
-            "else:\n    raise AssertionError('an unknown name must fail as before')")  # fmt: skip
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "shared")}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+            "assert '__getattr__' not in vars(package), 'completed once'")  # fmt: skip
+    _in_fresh_python(code + _unknown_name_fails("aws_lambda_powertools.event_handler"))
 
 
-def test_a_fetch_from_a_survey_tools_api_needs_no_requests():
-    """fetch_response's every job reads the tool's API with urllib3, which botocore has imported: neither its import
-    nor the adapters that fetch, nor their HTTP pool, bring in requests (15 to 25 ms of a cold start)."""
-    code = ("import sys, fetch_response.handler; from npsloop.sources import adapter, fetching; "
-            "adapter('surveymonkey'); adapter('qualtrics'); fetching.pool(); "
+def test_powertools_data_classes_package_gives_each_name_from_its_submodule_and_every_name_after_npsloop_http():
+    """npsloop.http registers data_classes without its __init__ (every event source's class): a name the __init__
+    re-exports imports its submodule alone, `event_source` (also a submodule's name) and `__all__` run the __init__,
+    and every name is what Powertools' own import gives."""
+    code = ("import sys, importlib; import npsloop.http; p = 'aws_lambda_powertools.utilities.data_classes'; "
+            "loaded = {m for m in sys.modules if m.startswith(p + '.')}; "
+            "assert p + '.code_pipeline_job_event' not in loaded and p + '.sqs_event' not in loaded, sorted(loaded); "
+            "assert p + '.api_gateway_proxy_event' in loaded; "
+            "from aws_lambda_powertools.utilities.data_classes import SQSEvent, APIGatewayProxyEventV2; "
+            "assert SQSEvent is importlib.import_module(p + '.sqs_event').SQSEvent; "
+            "assert p + '.code_pipeline_job_event' not in sys.modules, 'one name, one submodule'; "
+            "from aws_lambda_powertools.utilities.data_classes import event_source; "
+            "assert callable(event_source) and not isinstance(event_source, type(sys)), 'a function'; "
+            "import aws_lambda_powertools.utilities.data_classes as package; "
+            "assert '__getattr__' not in vars(package) and len(package.__all__) > 40; "
+            "assert all(getattr(package, n) is getattr(importlib.import_module(getattr(package, n).__module__), "
+            "getattr(package, n).__name__) for n in package.__all__ if n != 'event_source')")  # fmt: skip
+    _in_fresh_python(code + _unknown_name_fails("aws_lambda_powertools.utilities.data_classes"))
+
+
+def test_a_call_to_a_survey_tools_api_or_to_salesforce_needs_no_requests():
+    """fetch_response's every job reads the tool's API, and sync_salesforce and surveys_api call Salesforce, with
+    urllib3, which botocore has imported: neither their import nor the adapters that fetch, the Salesforce client
+    nor their HTTP pool bring in requests (15 to 25 ms of a cold start)."""
+    code = ("import sys, fetch_response.handler, sync_salesforce.handler, surveys_api.handler; "
+            "from npsloop import outbound; from npsloop.sources import adapter; "
+            "from npsloop.salesforce.client import SalesforceClient; "
+            "adapter('surveymonkey'); adapter('qualtrics'); outbound.pool(); "
             "assert 'requests' not in sys.modules and 'charset_normalizer' not in sys.modules, 'requests is imported'")
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "shared")])}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    _in_fresh_python(code, ROOT / "functions", ROOT / "shared")
 
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"

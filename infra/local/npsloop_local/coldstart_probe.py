@@ -47,9 +47,9 @@ def _ingest(factory: str, source: str, fetches: bool = False) -> Callable[[], No
         adapter(source)
         store.counting.themes_of("a comment")  # the theme taxonomy, built for the first comment stored
         if fetches:
-            from npsloop.sources import fetching
+            from npsloop import outbound
 
-            fetching.pool()
+            outbound.pool()
         clients(archive, store)  # the fetch queue: only for a source that sends ids (ingest), a retry (fetch)
 
     return setup

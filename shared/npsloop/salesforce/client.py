@@ -1,4 +1,6 @@
-"""A small Salesforce REST client: token from the connected app, one refresh on an expired session, typed errors."""
+"""A small Salesforce REST client: token from the connected app, one refresh on an expired session, typed errors.
+
+Its calls go through the container's pool (npsloop.outbound: urllib3, as a requests.Session made them)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
+import urllib3
 
+from npsloop import outbound
 from npsloop.secrets import SalesforceSecret
 
 # Codes whose record or request will never succeed as sent (reference/salesforce.md §4): retrying only burns calls.
@@ -20,7 +23,7 @@ NON_RETRYABLE = frozenset({
     "INVALID_TYPE", "INVALID_TYPE_ON_FIELD_IN_RECORD", "ENTITY_IS_DELETED", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "INVALID_ID_FIELD", "JSON_PARSER_ERROR",
 })  # fmt: skip
-TIMEOUT = (3.05, 30)
+TIMEOUT = urllib3.Timeout(connect=3.05, read=30)
 
 
 class SalesforceError(Exception):
@@ -55,7 +58,7 @@ _tokens_lock = threading.Lock()
 REFUSAL_CACHE_SECONDS = 60
 
 
-def error_from(response: requests.Response) -> SalesforceError:
+def error_from(response: outbound.Answer) -> SalesforceError:
     """Salesforce's error array `[{"errorCode", "message"}]`, or whatever a CDN put in its place."""
     try:
         body = response.json()
@@ -69,10 +72,9 @@ def error_from(response: requests.Response) -> SalesforceError:
 
 
 class SalesforceClient:
-    def __init__(self, secret: SalesforceSecret, api_version: str = "62.0", session: requests.Session | None = None):
+    def __init__(self, secret: SalesforceSecret, api_version: str = "62.0"):
         self.secret = secret
         self.api_version = api_version
-        self.session = session or requests.Session()
         self.usage: tuple[int, int] | None = None  # from Sforce-Limit-Info: (used, allocation) over 24 h
 
     # --- auth -------------------------------------------------------------------------------------------------
@@ -111,12 +113,12 @@ class SalesforceClient:
         return {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
 
     def _mint(self) -> Token:
+        url = self.secret.login_url.rstrip("/") + "/services/oauth2/token"
         try:
-            response = self.session.post(
-                self.secret.login_url.rstrip("/") + "/services/oauth2/token", data=self._grant(), timeout=TIMEOUT
-            )
-        except requests.RequestException as exc:
-            raise SalesforceError(0, "CONNECTION_ERROR", f"token endpoint unreachable: {type(exc).__name__}") from None
+            response = outbound.send("POST", url, form=self._grant(), timeout=TIMEOUT)
+        except outbound.Error as exc:
+            kind = outbound.failure(exc)
+            raise SalesforceError(0, "CONNECTION_ERROR", f"token endpoint unreachable: {kind}") from None
         if response.status_code >= 500:
             raise error_from(response)
         if response.status_code != 200:
@@ -126,20 +128,21 @@ class SalesforceClient:
         return Token(body["access_token"], body["instance_url"].rstrip("/"))
 
     # --- calls ------------------------------------------------------------------------------------------------
-    def request(
-        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
-    ) -> requests.Response:
-        """Call a REST path (`/services/data/...`); an expired session is refreshed once and the call replayed."""
+    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                params: dict[str, str] | None = None, json: Any = None,
+                data: bytes | None = None) -> outbound.Answer:  # fmt: skip
+        """Call a REST path (`/services/data/...`) with a JSON body or raw bytes (`data`, with their Content-Type);
+        an expired session is refreshed once and the call replayed."""
         token = self._token()
         extra = headers or {}
         for attempt in range(2):
             headers = {"Authorization": f"Bearer {token.access_token}", "Sforce-Call-Options": "client=npsloop",
                        "Sforce-Mru": "updateMru=false", **extra}  # fmt: skip
             try:
-                response = self.session.request(method, token.instance_url + path, headers=headers, timeout=TIMEOUT,
-                                                **kwargs)  # fmt: skip
-            except requests.RequestException as exc:
-                raise SalesforceError(0, "CONNECTION_ERROR", type(exc).__name__) from None
+                response = outbound.send(method, token.instance_url + path, headers=headers, params=params,
+                                         json_body=json, body=data, timeout=TIMEOUT)  # fmt: skip
+            except outbound.Error as exc:
+                raise SalesforceError(0, "CONNECTION_ERROR", outbound.failure(exc)) from None
             self._read_usage(response)
             if response.status_code == 401 and attempt == 0:
                 error = error_from(response)
@@ -151,7 +154,7 @@ class SalesforceClient:
             return response
         raise AssertionError("unreachable")
 
-    def _read_usage(self, response: requests.Response) -> None:
+    def _read_usage(self, response: outbound.Answer) -> None:
         info = response.headers.get("Sforce-Limit-Info", "")
         for part in info.split(";"):
             name, _, value = part.strip().partition("=")
