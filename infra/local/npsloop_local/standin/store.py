@@ -142,9 +142,11 @@ class Store:
         if not NAME_PATTERN.fullmatch(field):
             raise ValueError(f"not a field name: {field!r}")
         expression = f"fold(json_extract(fields, '$.\"{field}\"'))"  # a name: nothing to escape
-        name = f"records_by_{field}_{hashlib.sha1(field.encode()).hexdigest()[:8]}"  # noqa: S324 (a name, not a secret)
+        name = f"records_by_{field}_{hashlib.sha1(field.encode(), usedforsecurity=False).hexdigest()[:8]}"
+        # the field matched NAME_PATTERN above: the SQL holds a checked name, values go as parameters
         return (f"CREATE INDEX IF NOT EXISTS {name} ON records (sobject, {expression})",
-                f"SELECT id FROM records INDEXED BY {name} WHERE sobject = ? AND {expression} = ? ORDER BY seq")  # noqa: S608
+                f"SELECT id FROM records INDEXED BY {name} WHERE sobject = ? AND {expression} = ? "  # noqa: S608 # nosec B608
+                "ORDER BY seq")
 
     def clear(self) -> None:
         with self.lock:
