@@ -1,4 +1,5 @@
-"""Calls to APIs outside AWS (survey tools, Salesforce), as `requests` made them, with urllib3.
+"""Calls to APIs outside AWS (survey tools, Salesforce, the Slack and Teams alert webhooks), as `requests` made them,
+with urllib3.
 
 botocore has imported urllib3 in every function: `requests` on top of it is 15 to 25 ms of a cold start. The
 container's one pool calls as a `requests.Session` did: certifi's CA bundle, no retry (a failed call comes back through
@@ -60,8 +61,9 @@ class Answer:
 
 def send(method: str, url: str, *, timeout: urllib3.Timeout, headers: Mapping[str, str] | None = None,
          params: Mapping[str, str] | None = None, json_body: Any = None, form: Mapping[str, str] | None = None,
-         body: bytes | None = None) -> Answer:  # fmt: skip
-    """One call: `params` go in the query string; a JSON body, a form or raw bytes (with the caller's Content-Type).
+         body: bytes | None = None, redirects: bool = True) -> Answer:  # fmt: skip
+    """One call: `params` go in the query string; a JSON body, a form or raw bytes (with the caller's Content-Type);
+    `redirects=False` answers a redirect as it is instead of following it.
 
     Raises `Error` when no answer came (refused, timed out, too many redirects); any status is an Answer.
     """
@@ -72,7 +74,8 @@ def send(method: str, url: str, *, timeout: urllib3.Timeout, headers: Mapping[st
         body, sent["Content-Type"] = json.dumps(json_body, allow_nan=False).encode(), "application/json"
     elif form is not None:
         body, sent["Content-Type"] = urlencode(form).encode(), "application/x-www-form-urlencoded"
-    answer = pool().request(method, url, headers=sent | dict(headers or {}), body=body, timeout=timeout)
+    answer = pool().request(method, url, headers=sent | dict(headers or {}), body=body, timeout=timeout,
+                            redirect=redirects)  # fmt: skip
     return Answer(answer.status, answer.reason or "", answer.headers, answer.data)
 
 

@@ -63,7 +63,7 @@ def test_every_handler_imports_with_only_its_template_environment():
 # bare package (Powertools imports it for its user agent; boto3 is never imported, npsloop.aws uses botocore), the
 # Powertools parameters utility (not used: npsloop.aws reads and caches), Powertools' other resolvers (npsloop.http
 # imports api_gateway alone) and asyncio, which AppSync's imports, Comprehend, every source adapter.
-NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
+NEVER_AT_IMPORT = ("boto3", "requests", "botocore.session", "botocore.client", "s3transfer",
                    "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.event_handler.appsync",
                    "aws_lambda_powertools.event_handler.bedrock_agent", "asyncio", "npsloop.analysis.comprehend",
                    "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
@@ -72,7 +72,6 @@ NEVER_AT_IMPORT = ("boto3", "botocore.session", "botocore.client", "s3transfer",
 ONLY_AT_IMPORT_OF = {
     # a Delivery (answers are recorded as deliveries of the `email` source), a fetch job's adapter, a JSON body
     "npsloop.sources.base": {"ingest_webhook", "fetch_response", "answer_survey", "record_click", "surveys_api"},
-    "requests": {"notify"},  # its alert channels (Slack, Teams); Salesforce is called with urllib3 (npsloop.outbound)
 }
 
 

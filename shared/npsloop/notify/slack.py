@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
+import urllib3
 
+from npsloop import outbound
 from npsloop.notify.channels import Alert, ChannelError
 
-TIMEOUT = (3.05, 10)
+TIMEOUT = urllib3.Timeout(connect=3.05, read=10)
 
 __all__ = ["ChannelError", "SlackChannel", "blocks", "post_json"]
 
@@ -32,12 +33,13 @@ def blocks(alert: Alert) -> dict[str, Any]:
     return {"text": f"NPS {alert.title} from {r.source}", "blocks": out}
 
 
-def post_json(url: str, body: dict[str, Any], who: str, session: requests.Session | None = None) -> None:
-    """POST JSON to a chat webhook; 429, 5xx and network errors are retryable, other refusals are not."""
+def post_json(url: str, body: dict[str, Any], who: str) -> None:
+    """POST JSON to a chat webhook (a redirect is not followed); 429, 5xx and network errors are retryable, other
+    refusals are not."""
     try:
-        response = (session or requests).post(url, json=body, timeout=TIMEOUT, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise ChannelError(f"{who} unreachable: {type(exc).__name__}", retryable=True) from None
+        response = outbound.send("POST", url, timeout=TIMEOUT, json_body=body, redirects=False)
+    except outbound.Error as exc:
+        raise ChannelError(f"{who} unreachable: {outbound.failure(exc)}", retryable=True) from None
     if response.status_code == 429 or response.status_code >= 500:
         raise ChannelError(f"{who} answered {response.status_code}", retryable=True)
     if response.status_code >= 300:
@@ -47,8 +49,8 @@ def post_json(url: str, body: dict[str, Any], who: str, session: requests.Sessio
 class SlackChannel:
     name = "slack"
 
-    def __init__(self, webhook_url: str, session: requests.Session | None = None):
-        self.webhook_url, self.session = webhook_url, session
+    def __init__(self, webhook_url: str):
+        self.webhook_url = webhook_url
 
     def send(self, alert: Alert) -> None:
-        post_json(self.webhook_url, blocks(alert), "Slack", self.session)
+        post_json(self.webhook_url, blocks(alert), "Slack")

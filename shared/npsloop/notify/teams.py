@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from npsloop.notify.channels import Alert
 from npsloop.notify.slack import post_json
 
@@ -32,8 +30,8 @@ def card(alert: Alert) -> dict[str, Any]:
 class TeamsChannel:
     name = "teams"
 
-    def __init__(self, webhook_url: str, session: requests.Session | None = None):
-        self.webhook_url, self.session = webhook_url, session
+    def __init__(self, webhook_url: str):
+        self.webhook_url = webhook_url
 
     def send(self, alert: Alert) -> None:
-        post_json(self.webhook_url, card(alert), "Teams", self.session)
+        post_json(self.webhook_url, card(alert), "Teams")
