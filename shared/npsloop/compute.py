@@ -2,9 +2,10 @@
 revision.
 
 The table's stream (NEW_AND_OLD_IMAGES) hands over each write, in order per item: a new revision (ingest), the
-account the sync matched (sync_salesforce), a basis `npsloop reaggregate` rewrote, an erasure (which keeps the
-basis). Each moves the aggregates from the old image's basis to the new one's (npsloop.aggregation.basis_moves), so
-the Aggregates table always equals the sum of what the stored items count for.
+account the sync matched (sync_salesforce: it moves nothing here, the ByAccount index counts it), a basis `npsloop
+reaggregate` rewrote, an erasure (which keeps the basis). Each moves the aggregates from the old image's basis to the
+new one's (npsloop.aggregation.basis_moves), so the Aggregates table always equals the sum of what the stored items
+count for.
 
 Exactly once: the records that move something are counted in chunks of consecutive records; a chunk's counts move
 in one transaction with a marker named after its first record that lists its records. Lambda hands a failed batch
