@@ -56,8 +56,8 @@ def keys_for(segments: Mapping[str, str], at: datetime, periods: Iterable[str] =
 
 
 def contribution(score: int, keys: Iterable[AggregateKey], themes: Iterable[str] = ()) -> dict:
-    """What one response adds: its score (and its comment's themes) in each of its aggregate items (stored as the
-    response's ledger)."""
+    """What one response adds: its score (and its comment's themes) in each of its aggregate items (what
+    `deltas` compares between a response's old and new basis)."""
     out: dict = {"score": score, "keys": [list(k) for k in keys]}
     if themes:
         out["themes"] = sorted(themes)
